@@ -1,0 +1,61 @@
+# The project's front door. `make book` and `make test` are the whole set-up on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BOOK_FLAGS := -W -n --keep-going
+
+.PHONY: help book test lint test-package test-notebooks test-book test-rendered browser lab bench screenshots clean
+
+help:
+	@echo "make book         create .venv, install everything, build the HTML book into _build/html"
+	@echo "make test         lint + package tests + notebooks (nbval) + book build + rendered-book tests"
+	@echo "make lab          open the chapter notebooks in JupyterLab"
+	@echo "make bench        run the benchmarks, write benchmarks/RESULTS.md"
+	@echo "make screenshots  save a screenshot of every chapter page to _build/screenshots/"
+	@echo "make clean        remove _build and caches (keeps .venv; rm -rf .venv to drop it)"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,book]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test-package: $(STAMP)
+	$(BIN)/pytest -p no:nbval tests --ignore=tests/test_rendered_book.py
+
+test-notebooks: $(STAMP)
+	$(BIN)/pytest chapters
+
+test-book: $(STAMP)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+browser:
+	@bash tools/ensure-chromium
+
+test-rendered: $(STAMP) browser
+	$(BIN)/pytest -p no:nbval tests/test_rendered_book.py
+
+# Fastest layer first: lint, package, notebooks, book build, the book in a browser.
+test: lint test-package test-notebooks test-book test-rendered
+
+screenshots: $(STAMP) browser
+	MATHCHAIN_SCREENSHOTS=1 $(BIN)/pytest -p no:nbval tests/test_rendered_book.py -k screenshot
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis .benchmarks
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

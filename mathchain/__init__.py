@@ -1,0 +1,23 @@
+"""mathchain: the matrix and vector chain rule for machine learning, small and tested.
+
+Layouts: Jacobians are in numerator layout (``(output size, input size)``), gradients of a
+scalar in denominator layout (the shape of the variable). See :mod:`mathchain.numeric`.
+"""
+
+from .matrix import LinearGrads, linear_backward, linear_forward
+from .numeric import check_gradient, numeric_gradient, numeric_jacobian
+from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
+from .vector import jacobian_chain
+
+__all__ = [
+    "LinearGrads",
+    "check_gradient",
+    "gradient_chain",
+    "jacobian_chain",
+    "least_squares_gradient",
+    "least_squares_loss",
+    "linear_backward",
+    "linear_forward",
+    "numeric_gradient",
+    "numeric_jacobian",
+]

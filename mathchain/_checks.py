@@ -1,0 +1,68 @@
+"""Input validation shared by every module: errors that name the argument and the shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """Return ``value`` as a float64 array (no copy if it already is one), or raise ``ValueError``.
+
+    Integers and booleans are converted exactly; complex numbers, strings and empty arrays are
+    refused. ``ndim`` restricts the number of dimensions. Finiteness is checked separately
+    (:func:`require_finite`) so that hot paths can choose when to pay for it.
+    """
+    if np.iscomplexobj(value):
+        raise ValueError(f"{name} must be real; got a complex array")
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a real numeric array; got {type(value).__name__}") from exc
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if a.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"{name} must be {want}; got shape {a.shape} ({a.ndim}-D)")
+    if a.size == 0:
+        raise ValueError(f"{name} must not be empty; got shape {a.shape}")
+    return a
+
+
+def require_finite(name: str, a: np.ndarray) -> None:
+    """Raise ``ValueError`` naming ``name`` and the first offending index if ``a`` has NaN or inf."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must be finite; {name}{list(index)} = {float(a[index])} (shape {a.shape})"
+        )
+
+
+def array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+    """:func:`as_array` followed by :func:`require_finite`."""
+    a = as_array(name, value, ndim)
+    require_finite(name, a)
+    return a
+
+
+def positive(name: str, value) -> float:
+    """Return ``value`` as a float if it is a finite number > 0, else raise ``ValueError``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a positive number; got {value!r}") from exc
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return v
+
+
+def chain_pairs(names: list[str], mats: list[np.ndarray]) -> None:
+    """Check that each adjacent pair of matrices in a written product can be multiplied."""
+    for i in range(len(mats) - 1):
+        left, right = mats[i], mats[i + 1]
+        if left.shape[1] != right.shape[0]:
+            raise ValueError(
+                f"{names[i]} has shape {left.shape} and {names[i + 1]} has shape {right.shape}: "
+                f"the columns of the first ({left.shape[1]}) must equal the rows of the second "
+                f"({right.shape[0]}) in the product {names[i]} @ {names[i + 1]}"
+            )

@@ -1,0 +1,106 @@
+"""Central differences: the independent oracle that every analytic derivative is checked against.
+
+Layouts (defined once for the whole package, see chapter 00):
+
+* **numerator layout** (Jacobian): for ``y = f(x)``, ``∂y/∂x`` has shape ``(y.size, x.size)``;
+  matrix inputs and outputs are flattened in C order (NumPy's default).
+* **denominator layout** (gradient): for a scalar ``z``, ``∂z/∂X`` has the shape of ``X``.
+
+For a scalar ``z`` the two are transposes: ``numeric_gradient(f, x)`` equals
+``numeric_jacobian(f, x).T`` reshaped to ``x.shape``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import _checks
+
+
+def _evaluate(f: Callable, x: np.ndarray, where: str) -> np.ndarray:
+    value = np.asarray(f(x))
+    if np.iscomplexobj(value) or not np.issubdtype(value.dtype, np.number):
+        raise ValueError(f"f must return real numbers; f({where}) returned dtype {value.dtype}")
+    if value.size == 0:
+        raise ValueError(f"f must return a non-empty array; f({where}) has shape {value.shape}")
+    value = value.astype(np.float64, copy=False)
+    if not np.isfinite(value).all():
+        raise ValueError(f"f({where}) is not finite: {value!r}")
+    return value
+
+
+def numeric_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
+    """∂f/∂x ≈ [f(x + ε eⱼ) − f(x − ε eⱼ)] / 2ε, column j for input entry j.
+
+    Numerator layout: shape ``(f(x).size, x.size)``, rows and columns in C order of the
+    flattened output and input. ``x`` and ``f(x)`` may be scalars, vectors or matrices.
+    Costs ``2 * x.size + 1`` evaluations of ``f``; truncation error O(ε²).
+    """
+    x = _checks.array("x", x)
+    eps = _checks.positive("eps", eps)
+    y0 = _evaluate(f, x.copy(), "x")
+    jac = np.empty((y0.size, x.size))
+    for j in range(x.size):
+        step = np.zeros(x.size)
+        step[j] = eps
+        step = step.reshape(x.shape)
+        y_plus = _evaluate(f, x + step, f"x + eps*e[{j}]")
+        y_minus = _evaluate(f, x - step, f"x - eps*e[{j}]")
+        if y_plus.shape != y0.shape or y_minus.shape != y0.shape:
+            raise ValueError(
+                f"f must return the same shape near x: f(x) has shape {y0.shape}, "
+                f"f(x ± eps*e[{j}]) has shapes {y_plus.shape} and {y_minus.shape}"
+            )
+        jac[:, j] = (y_plus - y_minus).ravel() / (2 * eps)  # column j = ∂f/∂x_j
+    return jac
+
+
+def numeric_gradient(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
+    """∂f/∂x for scalar f: (∂f/∂x)ᵀ of the 1 × x.size Jacobian, reshaped to x.shape.
+
+    Denominator layout: the result has the shape of ``x``. Raises ``ValueError`` if ``f(x)`` is
+    not a scalar (a one-element array counts as a scalar).
+    """
+    x = _checks.array("x", x)
+    y0 = _evaluate(f, x.copy(), "x")
+    if y0.size != 1:
+        raise ValueError(
+            f"numeric_gradient needs a scalar-valued f; f(x) has shape {y0.shape} "
+            f"({y0.size} entries). "
+            "Use numeric_jacobian for vector-valued functions."
+        )
+    return numeric_jacobian(f, x, eps).reshape(x.shape)  # gradient = Jacobianᵀ, shaped like x
+
+
+def check_gradient(
+    f: Callable, grad: Callable, x, eps: float = 1e-6, rtol: float = 1e-6
+) -> float:
+    """error = maxᵢ |gᵢ − ĝᵢ| / max(1, maxᵢ |ĝᵢ|), g = grad(x) analytic, ĝ = numeric_gradient(f, x).
+
+    ``grad(x)`` must have the shape of ``x`` (denominator layout). Returns the error; raises
+    ``AssertionError`` naming the worst entry's index, the analytic and the numeric value when it
+    exceeds ``rtol``. The error is relative for gradients larger than 1 and absolute below, so a
+    true zero gradient is not failed by rounding noise. With ``eps = 1e-6`` central differences
+    agree with the exact gradient to about 1e-9 for well-scaled functions, hence ``rtol = 1e-6``.
+    """
+    x = _checks.array("x", x)
+    rtol = _checks.positive("rtol", rtol)
+    analytic = _checks.array("grad(x)", grad(x.copy()))
+    if analytic.shape != x.shape:
+        raise ValueError(
+            f"grad(x) has shape {analytic.shape} but x has shape {x.shape}: a gradient in "
+            "denominator layout has the shape of the variable (a transpose or a reshape is missing)"
+        )
+    numeric = numeric_gradient(f, x, eps)
+    diff = np.abs(analytic - numeric)
+    error = float(diff.max() / max(1.0, float(np.abs(numeric).max())))
+    if error > rtol:
+        worst = np.unravel_index(int(diff.argmax()), x.shape)
+        index = tuple(int(i) for i in worst)
+        raise AssertionError(
+            f"gradient check failed: error {error:.3g} > rtol {rtol:.3g}; worst entry at index "
+            f"{index}: analytic {float(analytic[index])!r}, numeric {float(numeric[index])!r}"
+        )
+    return error
