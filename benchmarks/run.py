@@ -1,0 +1,290 @@
+"""Benchmarks: mathchain against hand-written NumPy and autograd; the cost of the build.
+
+Run with ``make bench``; writes ``benchmarks/RESULTS.md``. Not part of ``make test``'s pass/fail:
+timings depend on the machine and its load, so the results file records the machine with them.
+
+Each case times a candidate and its baseline in the same run, alternating them so that drift in
+the machine's load affects both alike, and reports the median of the repeats and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial, reduce
+from pathlib import Path
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import grad
+
+import mathchain as mc
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+
+# Targets of issue 7: a ratio is candidate time / baseline time.
+TARGET_OVERHEAD = 1.1  # mathchain within 1.1x of the hand-written NumPy at the large sizes
+TARGET_CHAIN_SPEEDUP = 20.0  # jacobian_chain >= 20x faster than the naive order at n = 2000
+TARGET_GRADIENT_CHAIN = 1.0  # gradient_chain never slower than forming the Jacobian product
+
+
+@dataclass
+class Row:
+    case: str
+    size: str
+    candidate: str
+    baseline: str
+    t_candidate: float
+    t_baseline: float
+    target: str = ""
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.t_candidate / self.t_baseline
+
+
+def paired_medians(candidate: Callable, baseline: Callable, budget: float) -> tuple[float, float]:
+    """Median seconds of ``candidate`` and ``baseline``, run alternately within ~``budget`` s."""
+    candidate(), baseline()  # warm up: first-touch page faults, BLAS thread start
+    start = time.perf_counter()
+    candidate()
+    once = max(time.perf_counter() - start, 1e-7)
+    inner = max(1, int(0.02 / once))  # batch tiny calls so the timer's resolution does not matter
+    repeats = int(min(max(budget / (2 * once * inner), 5), 50))
+    tc, tb = [], []
+    for _ in range(repeats):
+        for fn, times in ((candidate, tc), (baseline, tb)):
+            s = time.perf_counter()
+            for _ in range(inner):
+                fn()
+            times.append((time.perf_counter() - s) / inner)
+    return statistics.median(tc), statistics.median(tb)
+
+
+# The hand-written baselines: what a reader would type instead of calling mathchain.
+def _ls_by_hand(X, w, y):
+    return X.T @ (X @ w - y)
+
+
+def _linear_by_hand(A, W, dY):
+    return dY @ W.T, A.T @ dY, dY.sum(axis=0)
+
+
+def _ls_autograd_loss(w, X, y):
+    return 0.5 * anp.sum((anp.dot(X, w) - y) ** 2)
+
+
+def _linear_autograd_z(params, dY):
+    A, W, b = params  # z = sum(dY * Y) has ∂z/∂Y = dY: autograd returns the same three gradients
+    return anp.sum(dY * (anp.dot(A, W) + b))
+
+
+def bench_least_squares(rng, sizes, budget) -> list[Row]:
+    rows = []
+    for m, n in sizes:
+        X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+        by_hand = partial(_ls_by_hand, X, w, y)
+        ours = partial(mc.least_squares_gradient, X, w, y)
+        np.testing.assert_allclose(ours(), by_hand(), rtol=1e-10, atol=1e-8)
+        large = m * n >= 10**6
+        tc, tb = paired_medians(ours, by_hand, budget)
+        rows.append(Row("least_squares_gradient", f"X {m}x{n}", "mathchain", "NumPy X.T @ (X @ w - y)",
+                        tc, tb, f"<= {TARGET_OVERHEAD}x" if large else "",
+                        tc / tb <= TARGET_OVERHEAD if large else None))
+        by_autograd = partial(grad(_ls_autograd_loss), w, X, y)
+        np.testing.assert_allclose(by_autograd(), by_hand(), rtol=1e-8, atol=1e-6)
+        tc, tb = paired_medians(by_autograd, by_hand, budget)
+        rows.append(Row("least_squares_gradient", f"X {m}x{n}", "autograd", "NumPy X.T @ (X @ w - y)",
+                        tc, tb))
+    return rows
+
+
+def bench_linear(rng, sizes, budget) -> list[Row]:
+    rows = []
+    for m, n, n1 in sizes:
+        A, W, b = rng.normal(size=(m, n)), rng.normal(size=(n, n1)), rng.normal(size=n1)
+        dY = rng.normal(size=(m, n1))
+        by_hand = partial(_linear_by_hand, A, W, dY)
+        ours = partial(mc.linear_backward, A, W, b, dY)
+        for got, want in zip(ours(), by_hand(), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-8)
+        large = m * n * n1 >= 512 * 512 * 512
+        tc, tb = paired_medians(ours, by_hand, budget)
+        rows.append(Row("linear_backward", f"A {m}x{n}, W {n}x{n1}", "mathchain", "NumPy, 3 lines",
+                        tc, tb, f"<= {TARGET_OVERHEAD}x" if large else "",
+                        tc / tb <= TARGET_OVERHEAD if large else None))
+        by_autograd = partial(grad(_linear_autograd_z), (A, W, b), dY)
+        for got, want in zip(by_autograd(), by_hand(), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-6)
+        tc, tb = paired_medians(by_autograd, by_hand, budget)
+        rows.append(Row("linear_backward", f"A {m}x{n}, W {n}x{n1}", "autograd", "NumPy, 3 lines",
+                        tc, tb))
+    return rows
+
+
+def _formed_first(g, J1, J2):
+    return (J1 @ J2).T @ g  # forms the n x n Jacobian product, then one product with g
+
+
+def bench_chains(rng, widths, budget) -> list[Row]:
+    rows = []
+    for n in widths:
+        J1, J2, v = rng.normal(size=(n, n)), rng.normal(size=(n, n)), rng.normal(size=(n, 1))
+        naive = partial(reduce, np.matmul, (J1, J2, v))  # (J1 J2) v: n³ + n² multiply-adds
+        ours = partial(mc.jacobian_chain, J1, J2, v)  # J1 (J2 v): 2 n² multiply-adds
+        np.testing.assert_allclose(ours(), naive(), rtol=1e-8, atol=1e-6 * n)
+        tc, tb = paired_medians(ours, naive, budget)
+        big = n == 2000
+        rows.append(Row("jacobian_chain", f"({n}x{n})({n}x{n})({n}x1)", "mathchain (cheapest order)",
+                        "naive left to right", tc, tb,
+                        f">= {TARGET_CHAIN_SPEEDUP:g}x faster" if big else "",
+                        tb / tc >= TARGET_CHAIN_SPEEDUP if big else None))
+        g = rng.normal(size=n)
+        formed = partial(_formed_first, g, J1, J2)
+        ours = partial(mc.gradient_chain, g, J1, J2)
+        np.testing.assert_allclose(ours(), formed(), rtol=1e-8, atol=1e-6 * n)
+        tc, tb = paired_medians(ours, formed, budget)
+        rows.append(Row("gradient_chain", f"g {n}, J {n}x{n} twice", "mathchain (Jᵀg twice)",
+                        "(J1 J2)ᵀ g", tc, tb, f"<= {TARGET_GRADIENT_CHAIN:g}x",
+                        tc / tb <= TARGET_GRADIENT_CHAIN))
+    return rows
+
+
+def bench_numeric_jacobian(rng, sizes) -> list[tuple[int, int, float]]:
+    """(input size, evaluations of f, seconds) for f(x) = tanh(A x) with A 50 x n."""
+    out = []
+    for n in sizes:
+        A = rng.normal(size=(50, n))
+        calls = 0
+
+        def f(x, A=A):
+            nonlocal calls
+            calls += 1
+            return np.tanh(A @ x)
+
+        x = rng.normal(size=n)
+        mc.numeric_jacobian(f, x)  # warm up
+        calls = 0
+        start = time.perf_counter()
+        mc.numeric_jacobian(f, x)
+        out.append((n, calls, time.perf_counter() - start))
+    return out
+
+
+def timed_command(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} logical cores",
+        f"- Python {platform.python_version()}, NumPy {np.__version__} "
+        f"(BLAS: {blas.get('name', '?')} {blas.get('version', '')}), mathchain {mc.__name__}",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+    ]
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def report(rows, jac_rows, build_times, quick) -> str:
+    lines = ["# Benchmark results", "",
+             "Written by `make bench` (`benchmarks/run.py`); do not edit by hand.", ""]
+    lines += machine()
+    if quick:
+        lines += ["- **Quick run** (small sizes only): the targets are judged on the full run."]
+    lines += ["", "Each ratio is the candidate's median time over its baseline's, both measured in the",
+              "same run, alternately. Targets: mathchain within "
+              f"{TARGET_OVERHEAD}x of hand-written NumPy at the large sizes; `jacobian_chain` at "
+              f"least {TARGET_CHAIN_SPEEDUP:g}x faster than the naive order at n = 2000; "
+              "`gradient_chain` never slower than forming the Jacobian product.", "",
+              "| function | size | candidate | baseline | candidate time | baseline time | ratio "
+              "| target | met |",
+              "| --- | --- | --- | --- | ---: | ---: | ---: | --- | --- |"]
+    for r in rows:
+        met = "" if r.met is None else ("yes" if r.met else "**NO**")
+        lines.append(f"| `{r.case}` | {r.size} | {r.candidate} | {r.baseline} "
+                     f"| {fmt_time(r.t_candidate)} | {fmt_time(r.t_baseline)} | {r.ratio:.3g} "
+                     f"| {r.target} | {met} |")
+    lines += ["", "## `numeric_jacobian`: cost against input size", "",
+              "f(x) = tanh(A x), A of 50 rows: central differences evaluate f 2n + 1 times.", "",
+              "| n | evaluations of f | 2n + 1 | time | time per evaluation |",
+              "| ---: | ---: | ---: | ---: | ---: |"]
+    for n, calls, t in jac_rows:
+        lines.append(f"| {n} | {calls} | {2 * n + 1} | {fmt_time(t)} | {fmt_time(t / calls)} |")
+    first, last = jac_rows[0], jac_rows[-1]
+    lines += ["", f"From n = {first[0]} to n = {last[0]} ({last[0] / first[0]:g}x) the evaluations grow "
+              f"{last[1] / first[1]:.2f}x and the time {last[2] / first[2]:.2f}x: linear in the number "
+              "of evaluations."]
+    if build_times:
+        lines += ["", "## The build", "", "| command | wall time |", "| --- | ---: |"]
+        lines += [f"| `{cmd}` | {fmt_time(t)} |" for cmd, t in build_times]
+    missed = [r for r in rows if r.met is False]
+    lines += ["", "## Verdict", ""]
+    lines += ([f"- target missed: `{r.case}` {r.size}: ratio {r.ratio:.3g}, target {r.target}"
+               for r in missed] or ["- every target met."])
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke test)")
+    parser.add_argument("--no-build-times", action="store_true",
+                        help="skip timing `make book` and `make test`")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    budget = 0.3 if args.quick else 3.0
+    if args.quick:
+        ls_sizes, lin_sizes, widths = [(100, 10), (2000, 50)], [(64, 128, 128)], [100, 200]
+    else:
+        ls_sizes = [(100, 10), (10_000, 100), (100_000, 500)]
+        lin_sizes = [(64, 512, 512), (1024, 1024, 1024), (4096, 1024, 1024)]
+        widths = [500, 1000, 2000]
+    rows = []
+    for name, bench in (("least squares", lambda: bench_least_squares(rng, ls_sizes, budget)),
+                        ("linear layer", lambda: bench_linear(rng, lin_sizes, budget)),
+                        ("chains", lambda: bench_chains(rng, widths, budget))):
+        start = time.perf_counter()
+        rows += bench()
+        print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
+    jac_rows = bench_numeric_jacobian(rng, [10, 40, 160, 640] if not args.quick else [10, 40])
+    build_times = []
+    if not args.no_build_times and not args.quick:
+        make = ["make", "--no-print-directory"]
+        timed_command(make + ["book"])  # warm: the environment is installed, notebooks cached by the OS
+        build_times = [("make book (warm)", timed_command(make + ["book"])),
+                       ("make test", timed_command(make + ["test"]))]
+    text = report(rows, jac_rows, build_times, args.quick)
+    args.output.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
