@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-package: $(STAMP)
-	$(BIN)/pytest -p no:nbval tests --ignore=tests/test_rendered_book.py
+	$(BIN)/pytest tests --ignore=tests/test_rendered_book.py
 
 test-notebooks: $(STAMP)
 	$(BIN)/pytest chapters
@@ -42,13 +42,13 @@ browser:
 	@bash tools/ensure-chromium
 
 test-rendered: $(STAMP) browser
-	$(BIN)/pytest -p no:nbval tests/test_rendered_book.py
+	$(BIN)/pytest tests/test_rendered_book.py
 
 # Fastest layer first: lint, package, notebooks, book build, the book in a browser.
 test: lint test-package test-notebooks test-book test-rendered
 
 screenshots: $(STAMP) browser
-	MATHCHAIN_SCREENSHOTS=1 $(BIN)/pytest -p no:nbval tests/test_rendered_book.py -k screenshot
+	MATHCHAIN_SCREENSHOTS=1 $(BIN)/pytest tests/test_rendered_book.py -k screenshot
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/

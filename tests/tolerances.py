@@ -1,0 +1,15 @@
+"""Named tolerances and shape sweeps for the package tests: one place, each with its reason."""
+
+# Central differences with eps = 1e-6 have truncation error O(eps²) ≈ 1e-12 and rounding error
+# ≈ 1e-16 · |f| / eps ≈ 1e-10 · |f|; for the O(1)–O(100) functions used here they agree with the
+# exact derivative to ~1e-8 relative, so 1e-6 leaves a wide margin yet catches any real mistake
+# (a missing transpose or factor is an O(1) error).
+FD_RTOL = 1e-6
+FD_ATOL = 1e-6
+# autograd and the closed forms evaluate the same expressions in a different order: they agree to
+# a few ulps of the magnitudes involved.
+EXACT_RTOL = 1e-10
+EXACT_ATOL = 1e-10
+
+# Shapes for sweeps: 1×1, row, column, square and non-square (both orientations).
+MATRIX_SHAPES = [(1, 1), (1, 4), (4, 1), (3, 3), (2, 5), (5, 2)]
