@@ -44,8 +44,8 @@ def gradient_chain(grad, *jacobians) -> np.ndarray:
     return g.copy() if not mats else g
 
 
-def _residual(X, w, y) -> np.ndarray:
-    """z = Xw − y after checking that X, w, y fit; shared by the loss and its gradient."""
+def _residual(X, w, y) -> tuple[np.ndarray, np.ndarray]:
+    """(X as float64, z = Xw − y) after checking that X, w, y fit; shared by loss and gradient."""
     X = _checks.as_array("X", X, ndim=2)
     w = _vector("w", w)
     y = _vector("y", y)
@@ -68,14 +68,21 @@ def _residual(X, w, y) -> np.ndarray:
     # X is the large argument: scanning it for NaN/inf would double the cost of a gradient.
     # A non-finite entry of X reaches z (IEEE: nan*0 = nan, inf*0 = nan), so z is checked
     # instead, and X is scanned only to name the culprit.
-    z = X @ w - y  # z = Xw − y
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below as a ValueError
+        z = X @ w - y  # z = Xw − y
     if not np.isfinite(z).all():
         _checks.require_finite("X", X)
         raise ValueError(
             f"Xw - y overflowed although X, w and y are finite (max |X| = {np.abs(X).max():.3g}, "
             f"max |w| = {np.abs(w).max():.3g}); rescale the data"
         )
-    return z
+    return X, z
+
+
+def _finite_result(name: str, value):
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} overflowed although X, w and y are finite; rescale the data")
+    return value
 
 
 def least_squares_loss(X, w, y) -> float:
@@ -84,8 +91,10 @@ def least_squares_loss(X, w, y) -> float:
     ``X`` is ``(m, n)`` (m samples of n features); ``w`` is ``(n,)`` and ``y`` is ``(m,)``, or both
     are columns ``(n, 1)`` and ``(m, 1)``. Mixing the two raises, since NumPy would broadcast.
     """
-    z = _residual(X, w, y)
-    return 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
+    _, z = _residual(X, w, y)
+    with np.errstate(over="ignore"):
+        loss = 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
+    return _finite_result("least_squares_loss", loss)
 
 
 def least_squares_gradient(X, w, y) -> np.ndarray:
@@ -94,5 +103,7 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     Denominator layout: the result has the shape of ``w`` (``(n,)`` or ``(n, 1)``). By the chain
     rule with z = Xw − y: ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z. Shapes as in :func:`least_squares_loss`.
     """
-    z = _residual(X, w, y)
-    return X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
+    X, z = _residual(X, w, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
+    return _finite_result("least_squares_gradient", gradient)
