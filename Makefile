@@ -48,7 +48,7 @@ test-rendered: $(STAMP) browser
 test: lint test-package test-notebooks test-book test-rendered
 
 screenshots: $(STAMP) browser
-	MATHCHAIN_SCREENSHOTS=1 $(BIN)/pytest tests/test_rendered_book.py -k screenshot
+	$(BIN)/pytest tests/test_rendered_book.py -k screenshot
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
