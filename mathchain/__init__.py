@@ -5,6 +5,14 @@ scalar in denominator layout (the shape of the variable). See :mod:`mathchain.nu
 """
 
 from .matrix import LinearGrads, linear_backward, linear_forward
+from .network import (
+    elementwise_backward,
+    mean_squared_error,
+    mean_squared_error_gradient,
+    softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_gradient,
+)
 from .numeric import check_gradient, numeric_gradient, numeric_jacobian
 from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
 from .vector import jacobian_chain
@@ -12,12 +20,18 @@ from .vector import jacobian_chain
 __all__ = [
     "LinearGrads",
     "check_gradient",
+    "elementwise_backward",
     "gradient_chain",
     "jacobian_chain",
     "least_squares_gradient",
     "least_squares_loss",
     "linear_backward",
     "linear_forward",
+    "mean_squared_error",
+    "mean_squared_error_gradient",
     "numeric_gradient",
     "numeric_jacobian",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_gradient",
 ]
