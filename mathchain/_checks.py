@@ -45,6 +45,21 @@ def array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.nda
     return a
 
 
+def finite_result(what: str, result, inputs: dict[str, np.ndarray]):
+    """Return ``result`` if it is finite; otherwise name the first non-finite input, or report overflow.
+
+    Checking the result instead of scanning every input keeps validation off the hot path of a
+    matrix-vector product, where a scan would cost as much as the product. It is exact for dense
+    products: every input entry is multiplied into some output, and IEEE arithmetic carries NaN and
+    inf through (nan·0 = nan, inf·0 = nan), so a finite result means finite inputs.
+    """
+    if np.all(np.isfinite(result)):
+        return result
+    for name, a in inputs.items():
+        require_finite(name, a)
+    raise ValueError(f"{what} overflowed although its inputs are finite; rescale the inputs")
+
+
 def positive(name: str, value) -> float:
     """Return ``value`` as a float if it is a finite number > 0, else raise ``ValueError``."""
     try:

@@ -16,7 +16,7 @@ from . import _checks
 
 def _vector(name: str, value) -> np.ndarray:
     """A 1-D ``(k,)`` or column ``(k, 1)`` vector as a float64 array."""
-    a = _checks.array(name, value, ndim=(1, 2))
+    a = _checks.as_array(name, value, ndim=(1, 2))
     if a.ndim == 2 and a.shape[1] != 1:
         raise ValueError(f"{name} must be a vector of shape (k,) or (k, 1); got shape {a.shape}")
     return a
@@ -32,16 +32,19 @@ def gradient_chain(grad, *jacobians) -> np.ndarray:
     """
     g = _vector("grad", grad)
     names = [f"jacobians[{i}]" for i in range(len(jacobians))]
-    mats = [_checks.array(n, j, ndim=2) for n, j in zip(names, jacobians, strict=True)]
+    mats = [_checks.as_array(n, j, ndim=2) for n, j in zip(names, jacobians, strict=True)]
     _checks.chain_pairs(names, mats)
     if mats and mats[0].shape[0] != g.shape[0]:
         raise ValueError(
             f"grad has shape {g.shape} but jacobians[0] (∂yₙ/∂yₙ₋₁) has shape {mats[0].shape}: "
             f"its rows ({mats[0].shape[0]}) must equal the size of yₙ ({g.shape[0]})"
         )
-    for jac in mats:
-        g = jac.T @ g  # ∂z/∂yₖ₋₁ = (∂yₖ/∂yₖ₋₁)ᵀ ∂z/∂yₖ
-    return g.copy() if not mats else g
+    result = g.copy()
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        for jac in mats:
+            result = jac.T @ result  # ∂z/∂yₖ₋₁ = (∂yₖ/∂yₖ₋₁)ᵀ ∂z/∂yₖ
+    inputs = {"grad": g, **dict(zip(names, mats, strict=True))}
+    return _checks.finite_result("gradient_chain", result, inputs)
 
 
 def _residual(X, w, y) -> tuple[np.ndarray, np.ndarray]:
@@ -65,24 +68,9 @@ def _residual(X, w, y) -> tuple[np.ndarray, np.ndarray]:
             f"{(m,) if w.ndim == 1 else (m, 1)} and NumPy would broadcast X @ w - y silently to "
             f"shape ({m}, {m}); pass both as 1-D vectors or both as columns"
         )
-    # X is the large argument: scanning it for NaN/inf would double the cost of a gradient.
-    # A non-finite entry of X reaches z (IEEE: nan*0 = nan, inf*0 = nan), so z is checked
-    # instead, and X is scanned only to name the culprit.
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below as a ValueError
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
         z = X @ w - y  # z = Xw − y
-    if not np.isfinite(z).all():
-        _checks.require_finite("X", X)
-        raise ValueError(
-            f"Xw - y overflowed although X, w and y are finite (max |X| = {np.abs(X).max():.3g}, "
-            f"max |w| = {np.abs(w).max():.3g}); rescale the data"
-        )
-    return X, z
-
-
-def _finite_result(name: str, value):
-    if not np.all(np.isfinite(value)):
-        raise ValueError(f"{name} overflowed although X, w and y are finite; rescale the data")
-    return value
+    return X, _checks.finite_result("Xw - y", z, {"X": X, "w": w, "y": y})
 
 
 def least_squares_loss(X, w, y) -> float:
@@ -94,7 +82,7 @@ def least_squares_loss(X, w, y) -> float:
     _, z = _residual(X, w, y)
     with np.errstate(over="ignore"):
         loss = 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
-    return _finite_result("least_squares_loss", loss)
+    return _checks.finite_result("least_squares_loss", loss, {})
 
 
 def least_squares_gradient(X, w, y) -> np.ndarray:
@@ -106,4 +94,4 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     X, z = _residual(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):
         gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
-    return _finite_result("least_squares_gradient", gradient)
+    return _checks.finite_result("least_squares_gradient", gradient, {})

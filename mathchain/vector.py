@@ -21,10 +21,13 @@ def jacobian_chain(*jacobians) -> np.ndarray:
     if not jacobians:
         raise ValueError("jacobian_chain needs at least one Jacobian")
     names = [f"jacobians[{i}]" for i in range(len(jacobians))]
-    mats = [_checks.array(n, j, ndim=2) for n, j in zip(names, jacobians, strict=True)]
+    mats = [_checks.as_array(n, j, ndim=2) for n, j in zip(names, jacobians, strict=True)]
     _checks.chain_pairs(names, mats)
-    if len(mats) == 1:
-        return mats[0].copy()
-    if len(mats) == 2:
-        return mats[0] @ mats[1]  # ∂z/∂x = ∂z/∂y ∂y/∂x
-    return np.linalg.multi_dot(mats)  # same product, cheapest parenthesisation
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        if len(mats) == 1:
+            product = mats[0].copy()
+        elif len(mats) == 2:
+            product = mats[0] @ mats[1]  # ∂z/∂x = ∂z/∂y ∂y/∂x
+        else:
+            product = np.linalg.multi_dot(mats)  # same product, cheapest parenthesisation
+    return _checks.finite_result("jacobian_chain", product, dict(zip(names, mats, strict=True)))

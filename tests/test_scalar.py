@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mathchain import (
     gradient_chain,
+    jacobian_chain,
     least_squares_gradient,
     least_squares_loss,
     numeric_gradient,
@@ -91,12 +92,33 @@ def test_never_forms_the_jacobian_product(rng, monkeypatch):
 
     import mathchain._checks as checks
 
-    real = checks.array
-    monkeypatch.setattr(checks, "array", lambda *a, **k: real(*a, **k).view(Spy))
+    real = checks.as_array
+    monkeypatch.setattr(checks, "as_array", lambda *a, **k: real(*a, **k).view(Spy))
     got = np.asarray(gradient_chain(g, *mats))
     assert len(shapes) == 3, shapes
     assert all(len(b) == 1 for _, b in shapes), f"a matrix-matrix product was formed: {shapes}"
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_jacobian_is_named_even_against_zero_entries(rng, bad):
+    # Inputs are checked through the result (a scan would cost as much as the products); the NaN
+    # meets a zero of the gradient at a size that goes through BLAS, which must not skip it.
+    g = rng.normal(size=300)
+    J1, J2 = rng.normal(size=(300, 200)), rng.normal(size=(200, 100))
+    g[5] = 0.0
+    J1[5, 7] = bad
+    with pytest.raises(ValueError, match=r"jacobians\[0\] must be finite; jacobians\[0\]\[5, 7\]"):
+        gradient_chain(g, J1, J2)
+    v = rng.normal(size=(200, 1))
+    v[7] = 0.0
+    with pytest.raises(ValueError, match=r"jacobians\[1\] must be finite; jacobians\[1\]\[5, 7\]"):
+        jacobian_chain(np.ones((300, 300)), J1, v)  # multi_dot: J1 v first, against v[7] = 0
+
+
+def test_gradient_chain_overflow_is_an_error():
+    with pytest.raises(ValueError, match="gradient_chain overflowed"):
+        gradient_chain(np.array([1e300]), np.array([[1e300]]))
 
 
 def test_gradient_chain_shape_errors(rng):
