@@ -141,7 +141,7 @@ def visit(browser, html_dir, request):
 # --- the checks: each returns a list of problems naming the page ------------------------------------
 
 def check_math(v: Visit, name: str) -> list[str]:
-    found = v.page.evaluate("""() => ({
+    found = v.page.evaluate(r"""() => ({
         source: document.querySelectorAll('.math').length,
         typeset: document.querySelectorAll('mjx-container').length,
         errors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
@@ -150,6 +150,18 @@ def check_math(v: Visit, name: str) -> list[str]:
                   .filter(e => !e.querySelector('mjx-container') && e.tagName !== 'MJX-CONTAINER')
                   .map(e => e.textContent.trim().slice(0, 60)).slice(0, 5),
         mathjax: typeof window.MathJax !== 'undefined' && !!(MathJax.startup && MathJax.startup.promise),
+        // TeX left in the prose (outside code, where a dollar sign is just a character)
+        stray: (() => {
+            const skip = 'PRE, CODE, SCRIPT, STYLE, TEXTAREA, MJX-CONTAINER, .math';
+            const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            const found = [];
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                if (node.parentElement.closest(skip)) continue;
+                const hit = node.textContent.match(/\$[^$\s][^$]*\$|\\\(|\\\[|\\frac/);
+                if (hit) found.push(hit[0].slice(0, 60));
+            }
+            return found.slice(0, 5);
+        })(),
     })""")
     problems = []
     if found["source"] and not found["mathjax"]:
@@ -160,6 +172,8 @@ def check_math(v: Visit, name: str) -> list[str]:
         problems.append(f"{name}: math left as raw source: {found['raw']}")
     if found["errors"]:
         problems.append(f"{name}: MathJax errors: {found['errors']}")
+    if found["stray"]:
+        problems.append(f"{name}: TeX shown as text: {found['stray']}")
     return problems
 
 
@@ -284,6 +298,7 @@ def test_checks_bite(browser, html_dir, tmp_path):
 <script src="https://cdn.example.org/library.js"></script>
 </head><body>
 <span class="math">\\(\\frac{\\)</span>
+<p>an untypeset $x^2$ in the prose</p>
 <a href="missing.html">a missing page</a>
 <a href="exists.html#nowhere">a missing anchor</a>
 <a href="exists.html#here">a good anchor</a>
@@ -299,6 +314,7 @@ def test_checks_bite(browser, html_dir, tmp_path):
     finally:
         v.close()
     assert any("MathJax errors" in p or "raw source" in p for p in math), math
+    assert any("TeX shown as text: ['$x^2$']" in p for p in math), math
     assert requests == [f"{name}: request leaves the built book: https://cdn.example.org/library.js"]
     assert images == [f"{name}: image did not load: _images/missing.png"]
     assert any("something broke" in p for p in console), console
