@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: help book test lint test-package test-notebooks test-book test-rendered browser lab bench screenshots clean
+.PHONY: help book test lint test-package test-notebooks test-book test-rendered browser lab notebooks bench screenshots clean
 
 help:
 	@echo "make book         create .venv, install everything, build the HTML book into _build/html"
 	@echo "make test         lint + package tests + notebooks (nbval) + book build + rendered-book tests"
 	@echo "make lab          open the chapter notebooks in JupyterLab"
+	@echo "make notebooks    re-execute every chapter notebook in place (commit the fresh outputs)"
 	@echo "make bench        run the benchmarks, write benchmarks/RESULTS.md"
 	@echo "make screenshots  save a screenshot of every chapter page to _build/screenshots/"
 	@echo "make clean        remove _build and caches (keeps .venv; rm -rf .venv to drop it)"
@@ -52,6 +53,9 @@ screenshots: $(STAMP) browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/run-notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
