@@ -12,12 +12,19 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.
     refused. ``ndim`` restricts the number of dimensions. Finiteness is checked separately
     (:func:`require_finite`) so that hot paths can choose when to pay for it.
     """
-    if np.iscomplexobj(value):
-        raise ValueError(f"{name} must be real; got a complex array")
+    what = f"{name} must be a real numeric array; got {type(value).__name__}"
     try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real numeric array; got {type(value).__name__}") from exc
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise ValueError(what) from exc
+    if np.iscomplexobj(raw):
+        raise ValueError(f"{name} must be real; got a complex array")
+    if raw.dtype.kind in "USV":  # text: a float64 conversion would parse "1.5" silently
+        raise ValueError(f"{what} of dtype {raw.dtype}")
+    try:
+        a = raw.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as exc:  # objects that are not numbers
+        raise ValueError(what) from exc
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if a.ndim not in allowed:
