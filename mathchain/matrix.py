@@ -46,7 +46,9 @@ def linear_forward(A, W, B) -> np.ndarray:
     (a bias broadcast over the m rows). Returns ``Y`` of shape ``(m, n₁)``.
     """
     A, W, B = _layer(A, W, B)
-    return A @ W + B  # Y = AW + B
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        Y = A @ W + B  # Y = AW + B
+    return _checks.finite_result("linear_forward", Y, {})
 
 
 def linear_backward(A, W, B, dY) -> LinearGrads:
@@ -64,10 +66,14 @@ def linear_backward(A, W, B, dY) -> LinearGrads:
             f"dY has shape {dY.shape}; with A {A.shape} and W {W.shape}, Y = AW + B has shape "
             f"{expected} and dY = ∂z/∂Y must have that shape too"
         )
-    dA = dY @ W.T  # ∂z/∂A = ∂z/∂Y Wᵀ
-    dW = A.T @ dY  # ∂z/∂W = Aᵀ ∂z/∂Y
-    if B.shape == dY.shape:
-        dB = dY.copy()  # ∂z/∂B = ∂z/∂Y
-    else:
-        dB = dY.sum(axis=0).reshape(B.shape)  # ∂z/∂b_l = Σ_k ∂z/∂Y_kl
-    return LinearGrads(dA, dW, dB)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        dA = dY @ W.T  # ∂z/∂A = ∂z/∂Y Wᵀ
+        dW = A.T @ dY  # ∂z/∂W = Aᵀ ∂z/∂Y
+        if B.shape == dY.shape:
+            dB = dY.copy()  # ∂z/∂B = ∂z/∂Y
+        else:
+            dB = dY.sum(axis=0).reshape(B.shape)  # ∂z/∂b_l = Σ_k ∂z/∂Y_kl
+    grads = LinearGrads(dA, dW, dB)
+    for name, g in zip(grads._fields, grads, strict=True):  # inputs are finite: only overflow is left
+        _checks.finite_result(f"linear_backward ({name})", g, {})
+    return grads
