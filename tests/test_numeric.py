@@ -1,4 +1,8 @@
-"""numeric_jacobian, numeric_gradient and check_gradient against hand-computed derivatives."""
+"""numeric_jacobian, numeric_gradient and check_gradient against hand-computed derivatives and autograd.
+
+These are the package's own oracle, so they are checked against oracles that owe nothing to them:
+derivatives worked by hand in the comments, and autograd.
+"""
 
 import autograd.numpy as anp
 import numpy as np
@@ -6,7 +10,13 @@ import pytest
 from autograd import grad, jacobian
 
 from mathchain import check_gradient, numeric_gradient, numeric_jacobian
-from tolerances import FD_ATOL, FD_RTOL
+from tolerances import FD_ATOL, FD_RTOL, MATRIX_SHAPES
+
+# Shapes of x and of f(x) for the sweeps: scalar (0-D), one-element, vectors, 1×1, row, column,
+# square and non-square matrices.
+X_SHAPES = [(), (1,), (4,), (1, 1), (1, 4), (4, 1), (3, 3), (2, 5)]
+OUT_SHAPES = [(), (1,), (3,), (1, 1), (2, 3), (3, 1)]
+
 
 # --- numeric_jacobian -----------------------------------------------------------------------------
 
@@ -26,11 +36,32 @@ def test_jacobian_hand_computed_case():
     np.testing.assert_allclose(J, [[4.0, 1.0], [np.cos(1.0), 0.0]], rtol=FD_RTOL, atol=FD_ATOL)
 
 
+def test_differences_are_central_and_use_eps():
+    # For f(x) = x³ at x = 1 with a deliberately large eps = 0.1:
+    #   central  [(1.1)³ − (0.9)³] / 0.2 = (1.331 − 0.729) / 0.2 = 3.01   (= 3x² + eps²)
+    #   forward  [(1.1)³ − 1] / 0.1 = 3.31,  backward [1 − (0.9)³] / 0.1 = 2.71.
+    J = numeric_jacobian(lambda x: x**3, np.array([1.0]), eps=0.1)
+    np.testing.assert_allclose(J, [[3.01]], rtol=1e-12)
+    g = numeric_gradient(lambda x: np.sum(x**3), np.array([1.0]), eps=0.1)
+    np.testing.assert_allclose(g, [3.01], rtol=1e-12)
+
+
 def test_jacobian_matrix_input_and_output_c_order(rng):
     # F(X) = X ⊙ X for X of shape (2, 3): ∂vec(F)/∂vec(X) = diag(2 vec(X)) with C-order vec.
     X = rng.normal(size=(2, 3))
     J = numeric_jacobian(lambda X: X * X, X)
     np.testing.assert_allclose(J, np.diag(2 * X.ravel(order="C")), rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_jacobian_of_transpose_is_the_c_order_permutation():
+    # F(X) = Xᵀ for X of shape (2, 3). In C order vec(X) = (x00, x01, x02, x10, x11, x12) and
+    # vec(Xᵀ) = (x00, x10, x01, x11, x02, x12), so row r of J has its 1 at the input position:
+    # r: 0→0, 1→3, 2→1, 3→4, 4→2, 5→5. (Fortran-order flattening would give a different matrix.)
+    J = numeric_jacobian(lambda X: X.T, np.arange(6.0).reshape(2, 3))
+    want = np.zeros((6, 6))
+    for r, c in enumerate([0, 3, 1, 4, 2, 5]):
+        want[r, c] = 1.0
+    np.testing.assert_allclose(J, want, atol=FD_ATOL)
 
 
 def test_jacobian_matrix_product_ordering(rng):
@@ -40,29 +71,42 @@ def test_jacobian_matrix_product_ordering(rng):
     np.testing.assert_allclose(J, np.kron(A, np.eye(3)), rtol=FD_RTOL, atol=FD_ATOL)
 
 
-@pytest.mark.parametrize("x", [0.7, np.array(0.7), np.array([0.7])])
+@pytest.mark.parametrize("x", [0.7, np.float64(0.7), np.array(0.7), np.array([0.7]), [[0.7]]])
 def test_jacobian_scalar_to_scalar(x):
     J = numeric_jacobian(np.sin, x)
     assert J.shape == (1, 1)
     np.testing.assert_allclose(J, [[np.cos(0.7)]], rtol=FD_RTOL)
 
 
-@pytest.mark.parametrize("shape", [(3,), (2, 3), (1, 1), (4, 1)])
-def test_jacobian_against_autograd(rng, shape):
-    A = rng.normal(size=(5, int(np.prod(shape))))
+@pytest.mark.parametrize("x_shape", X_SHAPES)
+@pytest.mark.parametrize("out_shape", OUT_SHAPES)
+def test_jacobian_shape_sweep_against_autograd(rng, x_shape, out_shape):
+    # Scalar, vector and matrix x and f(x): numerator layout (f(x).size, x.size), C order.
+    n_in, n_out = int(np.prod(x_shape)), int(np.prod(out_shape))
+    M = rng.normal(size=(n_out, n_in))
 
     def f(x):
-        return anp.tanh(anp.dot(A, anp.reshape(x, -1))) ** 2
+        return anp.reshape(anp.tanh(anp.dot(M, anp.sin(anp.reshape(x, -1)))), out_shape)
 
-    x = rng.normal(size=shape)
-    want = jacobian(f)(x).reshape(5, -1)  # autograd's shape is f(x).shape + x.shape
-    np.testing.assert_allclose(numeric_jacobian(f, x), want, rtol=FD_RTOL, atol=FD_ATOL)
+    x = rng.normal(size=x_shape)
+    J = numeric_jacobian(f, x)
+    assert J.shape == (n_out, n_in)
+    want = np.reshape(jacobian(f)(x), (n_out, n_in))  # autograd: f(x).shape + x.shape, C order
+    np.testing.assert_allclose(J, want, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_jacobian_costs_2n_plus_1_evaluations(rng):
+    calls = []
+    numeric_jacobian(lambda x: calls.append(1) or np.sin(x), rng.normal(size=(2, 3)))
+    assert len(calls) == 2 * 6 + 1
 
 
 def test_jacobian_converts_integer_input():
     # An integer x must not truncate the ±eps steps to 0.
-    J = numeric_jacobian(lambda x: x**2, np.array([1, 2, 3]))
+    x = np.array([1, 2, 3])
+    J = numeric_jacobian(lambda x: x**2, x)
     np.testing.assert_allclose(J, np.diag([2.0, 4.0, 6.0]), rtol=FD_RTOL, atol=FD_ATOL)
+    np.testing.assert_array_equal(J, numeric_jacobian(lambda x: x**2, x.astype(float)))
 
 
 def test_jacobian_does_not_modify_x(rng):
@@ -70,6 +114,15 @@ def test_jacobian_does_not_modify_x(rng):
     before = x.copy()
     numeric_jacobian(lambda v: v * 3.0, x)
     np.testing.assert_array_equal(x, before)
+
+
+def test_jacobian_f_changing_shape_is_refused():
+    # f returns 3 entries at x but 1 entry at x ± eps: no Jacobian exists.
+    def f(x):
+        return np.ones(3) if x[0] == 1.0 else np.ones(1)
+
+    with pytest.raises(ValueError, match=r"same shape near x: f\(x\) has shape \(3,\)"):
+        numeric_jacobian(f, np.array([1.0, 2.0]))
 
 
 # --- numeric_gradient -----------------------------------------------------------------------------
@@ -82,7 +135,15 @@ def test_gradient_hand_computed_quadratic():
     np.testing.assert_allclose(g, [4.0, 8.0], rtol=FD_RTOL)
 
 
-@pytest.mark.parametrize("shape", [(1,), (4,), (4, 1), (1, 4), (3, 3), (2, 5)])
+def test_gradient_of_matrix_variable_hand_computed():
+    # f(X) = aᵀ X b = Σ_ij a_i X_ij b_j has ∂f/∂X = a bᵀ (denominator layout: shape of X).
+    # a = (1, 2), b = (3, 4, 5): a bᵀ = [[3, 4, 5], [6, 8, 10]].
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])
+    g = numeric_gradient(lambda X: a @ X @ b, np.zeros((2, 3)))
+    np.testing.assert_allclose(g, [[3.0, 4.0, 5.0], [6.0, 8.0, 10.0]], rtol=FD_RTOL)
+
+
+@pytest.mark.parametrize("shape", X_SHAPES + MATRIX_SHAPES)
 def test_gradient_has_shape_of_x_and_matches_autograd(rng, shape):
     C = rng.normal(size=shape)
     f = lambda X: anp.sum(C * anp.sin(X)) + 0.5 * anp.sum(X**2)  # noqa: E731
@@ -99,14 +160,28 @@ def test_gradient_is_transposed_jacobian(rng):
     np.testing.assert_allclose(numeric_gradient(f, X), numeric_jacobian(f, X).T.reshape(2, 3))
 
 
-def test_gradient_accepts_one_element_array_output(rng):
-    g = numeric_gradient(lambda x: np.array([np.sum(x**2)]), np.array([1.0, -2.0]))
+@pytest.mark.parametrize("wrap", [float, np.array, lambda s: np.array([s]), lambda s: np.array([[s]])])
+def test_gradient_accepts_any_one_element_output(wrap):
+    # A one-element array counts as a scalar: f = x₀² + x₁², ∇f = (2x₀, 2x₁) = (2, −4).
+    g = numeric_gradient(lambda x: wrap(np.sum(x**2)), np.array([1.0, -2.0]))
     np.testing.assert_allclose(g, [2.0, -4.0], rtol=FD_RTOL)
 
 
-def test_gradient_rejects_vector_valued_f():
-    with pytest.raises(ValueError, match=r"scalar-valued f.*shape \(2,\)"):
-        numeric_gradient(lambda x: x * 2, np.array([1.0, 2.0]))
+@pytest.mark.parametrize("out, shape", [(lambda x: x * 2, r"\(2,\)"),
+                                        (lambda x: np.outer(x, x), r"\(2, 2\)")])
+def test_gradient_rejects_vector_valued_f(out, shape):
+    with pytest.raises(ValueError, match=rf"scalar-valued f.*shape {shape}"):
+        numeric_gradient(out, np.array([1.0, 2.0]))
+
+
+def test_gradient_of_integer_x_equals_gradient_of_float_x():
+    # Converted, not truncated: f = Σ x³ at x = (1, 2, 3) has ∇f = 3x² = (3, 12, 27).
+    f = lambda x: np.sum(x**3)  # noqa: E731
+    x = np.array([1, 2, 3])
+    g = numeric_gradient(f, x)
+    assert g.dtype == np.float64
+    np.testing.assert_array_equal(g, numeric_gradient(f, x.astype(float)))
+    np.testing.assert_allclose(g, [3.0, 12.0, 27.0], rtol=FD_RTOL)
 
 
 # --- check_gradient -------------------------------------------------------------------------------
@@ -115,30 +190,47 @@ def test_check_gradient_accepts_the_right_gradient(rng):
     A = rng.normal(size=(4, 4))  # not symmetric
     x = rng.normal(size=4)
     err = check_gradient(lambda x: x @ A @ x, lambda x: (A + A.T) @ x, x)
+    assert isinstance(err, float)
     assert 0 <= err < FD_RTOL
 
 
-def test_check_gradient_rejects_2Ax_for_nonsymmetric_A(rng):
+def test_check_gradient_rejects_2Ax_for_nonsymmetric_A():
     A = np.array([[1.0, 5.0], [0.0, 2.0]])
     x = np.array([1.0, 1.0])
-    # true ∇ = (A + Aᵀ)x = (7, 9); the plausible wrong answer 2Ax = (12, 4): worst entry is index 0
+    # true ∇ = (A + Aᵀ)x = [[2, 5], [5, 4]] (1, 1) = (7, 9); the plausible wrong answer
+    # 2Ax = 2 (6, 2) = (12, 4). Differences (5, 5): the first maximum, index 0, is reported.
     with pytest.raises(AssertionError) as info:
         check_gradient(lambda x: x @ A @ x, lambda x: 2 * A @ x, x)
     msg = str(info.value)
     assert "index (0,)" in msg and "analytic 12.0" in msg and "numeric 7.0" in msg
+    assert check_gradient(lambda x: x @ A @ x, lambda x: (A + A.T) @ x, x) < FD_RTOL
 
 
 def test_check_gradient_rejects_missing_transpose(rng):
     # J(w) = ½‖Xw − y‖²: the gradient Xᵀ(Xw − y) written without the transpose does not even fit
     # for non-square X, so use a square non-symmetric X where the shapes would not warn.
     X, y, w = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3)
+    loss = lambda w: 0.5 * np.sum((X @ w - y) ** 2)  # noqa: E731
     with pytest.raises(AssertionError, match="gradient check failed"):
-        check_gradient(lambda w: 0.5 * np.sum((X @ w - y) ** 2), lambda w: X @ (X @ w - y), w)
+        check_gradient(loss, lambda w: X @ (X @ w - y), w)
+    assert check_gradient(loss, lambda w: X.T @ (X @ w - y), w) < FD_RTOL
 
 
-def test_check_gradient_names_shape_mismatch():
-    with pytest.raises(ValueError, match=r"grad\(x\) has shape \(1, 2\) but x has shape \(2,\)"):
-        check_gradient(lambda x: np.sum(x**2), lambda x: (2 * x)[None, :], np.array([1.0, 2.0]))
+def test_check_gradient_returns_the_relative_error_and_honours_rtol():
+    # f = x·x at x = (3, 4): ∇f = (6, 8). A gradient off by 0.008 in entry 1 has error
+    # 0.008 / max(1, 8) = 1e-3: accepted with rtol = 1e-2 (and the error returned), refused at 1e-6.
+    f = lambda x: x @ x  # noqa: E731
+    slightly_wrong = lambda x: 2 * x + np.array([0.0, 0.008])  # noqa: E731
+    x = np.array([3.0, 4.0])
+    assert check_gradient(f, slightly_wrong, x, rtol=1e-2) == pytest.approx(1e-3, rel=1e-6)
+    with pytest.raises(AssertionError, match=r"error 0\.001 > rtol 1e-06; worst entry at index \(1,\)"):
+        check_gradient(f, slightly_wrong, x)
+
+
+def test_check_gradient_is_relative_for_large_gradients(rng):
+    # ∇ of 1e6·Σx³ is ~1e6: absolute rounding noise ~1e-4 must not fail the right gradient.
+    x = rng.normal(size=5)
+    assert check_gradient(lambda x: 1e6 * np.sum(x**3), lambda x: 3e6 * x**2, x) < FD_RTOL
 
 
 def test_check_gradient_zero_gradient_is_not_failed_by_noise():
@@ -147,47 +239,146 @@ def test_check_gradient_zero_gradient_is_not_failed_by_noise():
     assert err < FD_RTOL
 
 
+@pytest.mark.parametrize("shape", MATRIX_SHAPES)
+def test_check_gradient_shape_sweep_and_transposed_gradient(rng, shape):
+    # f(X) = Σ C ⊙ X³ / 3 has ∂f/∂X = C ⊙ X² (shape of X). Its transpose is a plausible slip:
+    # refused by shape for non-square X, by value for square X, and harmless only for 1×1.
+    C, X = rng.normal(size=shape), rng.normal(size=shape)
+    f = lambda X: np.sum(C * X**3) / 3  # noqa: E731
+    assert check_gradient(f, lambda X: C * X**2, X) < FD_RTOL
+    transposed = lambda X: (C * X**2).T  # noqa: E731
+    if shape == (1, 1):
+        assert check_gradient(f, transposed, X) < FD_RTOL
+    elif shape[0] == shape[1]:
+        with pytest.raises(AssertionError, match="gradient check failed"):
+            check_gradient(f, transposed, X)
+    else:
+        with pytest.raises(ValueError, match=rf"grad\(x\) has shape \({shape[1]}, {shape[0]}\)"):
+            check_gradient(f, transposed, X)
+
+
+def test_check_gradient_names_shape_mismatch():
+    with pytest.raises(ValueError, match=r"grad\(x\) has shape \(1, 2\) but x has shape \(2,\)"):
+        check_gradient(lambda x: np.sum(x**2), lambda x: (2 * x)[None, :], np.array([1.0, 2.0]))
+
+
 def test_check_gradient_matrix_index_in_message():
     X = np.zeros((2, 2))
     wrong = lambda X: np.array([[0.0, 0.0], [0.0, 5.0]])  # noqa: E731
-    with pytest.raises(AssertionError, match=r"index \(1, 1\): analytic 5\.0"):
+    with pytest.raises(AssertionError, match=r"index \(1, 1\): analytic 5\.0, numeric 0\.0"):
         check_gradient(lambda X: np.sum(X**2), wrong, X)
 
 
-# --- bad input ------------------------------------------------------------------------------------
+def test_check_gradient_rejects_vector_valued_f():
+    with pytest.raises(ValueError, match="scalar-valued f"):
+        check_gradient(lambda x: 2 * x, lambda x: 2 * np.ones_like(x), np.ones(2))
 
-@pytest.mark.parametrize("eps", [0, -1e-6, np.nan, np.inf, "small"])
-def test_eps_must_be_positive(eps):
+
+def test_check_gradient_integer_x_is_converted():
+    # x = (1, 2) as integers: ∇(Σx³) = (3, 12); truncated steps would give a numeric gradient of 0.
+    assert check_gradient(lambda x: np.sum(x**3), lambda x: 3 * x**2, np.array([1, 2])) < FD_RTOL
+
+
+def test_check_gradient_does_not_let_grad_modify_x():
+    x = np.array([1.0, 2.0])
+
+    def grad_that_scribbles(v):
+        g = 2 * v
+        v[:] = 100.0
+        return g
+
+    assert check_gradient(lambda v: v @ v, grad_that_scribbles, x) < FD_RTOL
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+
+
+# --- bad input: every argument of every function --------------------------------------------------
+
+def _call(name, x=(1.0, 2.0), f=np.sum, g=np.ones_like, **kw):
+    """Call one of the three functions with otherwise valid arguments."""
+    if name == "numeric_jacobian":
+        return numeric_jacobian(f, x, **kw)
+    if name == "numeric_gradient":
+        return numeric_gradient(f, x, **kw)
+    return check_gradient(f, g, x, **kw)
+
+
+FUNCTIONS = ["numeric_jacobian", "numeric_gradient", "check_gradient"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("eps", [0, 0.0, -1e-6, np.nan, np.inf, -np.inf, "small", None])
+def test_eps_must_be_positive(name, eps):
     with pytest.raises(ValueError, match="eps must be a positive"):
-        numeric_jacobian(np.sin, np.array([1.0]), eps=eps)
-    with pytest.raises(ValueError, match="eps must be a positive"):
-        numeric_gradient(np.sum, np.array([1.0]), eps=eps)
+        _call(name, eps=eps)
+
+
+@pytest.mark.parametrize("rtol", [0, -1e-6, np.nan, np.inf, "tight"])
+def test_rtol_must_be_positive(rtol):
+    with pytest.raises(ValueError, match="rtol must be a positive"):
+        check_gradient(np.sum, np.ones_like, np.array([1.0, 2.0]), rtol=rtol)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_x_is_refused(name, bad):
+    with pytest.raises(ValueError, match=rf"x must be finite; x\[1\] = {bad}"):
+        _call(name, x=np.array([1.0, bad]))
+    with pytest.raises(ValueError, match=r"x must be finite; x\[0, 2\]"):
+        _call(name, x=np.array([[1.0, 2.0, bad], [0.0, 0.0, 0.0]]))
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_f_is_refused(name, bad):
+    with pytest.raises(ValueError, match=r"f\(x\) is not finite"):
+        _call(name, f=lambda x: np.sum(x) * bad)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_non_finite_f_at_a_step_names_the_step(name):
+    # f is finite at x = (1, 1) but infinite at x + eps·e₁: the failing evaluation is named.
+    def f(x):
+        return np.inf if x[1] > 1.0 else np.sum(x)
+
+    with pytest.raises(ValueError, match=r"f\(x \+ eps\*e\[1\]\) is not finite"):
+        _call(name, x=np.array([1.0, 1.0]), f=f)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_x_is_refused(bad):
-    with pytest.raises(ValueError, match=r"x must be finite; x\[1\]"):
-        numeric_jacobian(np.sin, np.array([1.0, bad]))
-    with pytest.raises(ValueError, match="x must be finite"):
-        check_gradient(np.sum, np.ones_like, np.array([1.0, bad]))
+def test_non_finite_analytic_gradient_is_refused(bad):
+    with pytest.raises(ValueError, match=r"grad\(x\) must be finite; grad\(x\)\[1\]"):
+        check_gradient(np.sum, lambda x: np.array([1.0, bad]), np.array([1.0, 2.0]))
 
 
-def test_empty_and_complex_x_are_refused():
-    with pytest.raises(ValueError, match=r"x must not be empty; got shape \(0,\)"):
-        numeric_jacobian(np.sin, np.array([]))
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_complex_is_refused(name):
     with pytest.raises(ValueError, match="x must be real"):
-        numeric_gradient(np.sum, np.array([1 + 2j]))
+        _call(name, x=np.array([1 + 2j, 0]))
+    with pytest.raises(ValueError, match=r"f must return real numbers; f\(x\) returned dtype complex"):
+        _call(name, f=lambda x: np.sum(x) * 1j)
+    with pytest.raises(ValueError, match="grad\\(x\\) must be real"):
+        check_gradient(np.sum, lambda x: x * 1j, np.array([1.0, 2.0]))
 
 
-def test_non_finite_f_is_reported():
-    # f is finite at x = 1 but infinite at x + eps: the step that failed is named.
-    def f(x):
-        return np.where(x > 1.0, np.inf, x)
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_empty_is_refused(name):
+    with pytest.raises(ValueError, match=r"x must not be empty; got shape \(0,\)"):
+        _call(name, x=np.array([]))
+    with pytest.raises(ValueError, match=r"x must not be empty; got shape \(2, 0\)"):
+        _call(name, x=np.zeros((2, 0)))
+    with pytest.raises(ValueError, match=r"f must return a non-empty array; f\(x\) has shape \(0,\)"):
+        _call(name, f=lambda x: x[:0])
+    with pytest.raises(ValueError, match=r"grad\(x\) must not be empty"):
+        check_gradient(np.sum, lambda x: x[:0], np.array([1.0, 2.0]))
 
-    with pytest.raises(ValueError, match=r"f\(x \+ eps\*e\[0\]\) is not finite"):
-        numeric_jacobian(f, np.array([1.0]))
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("text", ["1.5", ["1", "2"]])
+def test_text_is_refused_not_parsed(name, text):
+    with pytest.raises(ValueError, match="x must be a real numeric array"):
+        _call(name, x=text)
 
 
-def test_check_gradient_non_finite_analytic_is_refused():
-    with pytest.raises(ValueError, match=r"grad\(x\) must be finite"):
-        check_gradient(np.sum, lambda x: x * np.nan, np.array([1.0]))
+def test_non_numeric_f_output_is_refused():
+    with pytest.raises(ValueError, match="f must return real numbers"):
+        numeric_jacobian(lambda x: x > 0, np.array([1.0]))
