@@ -1,5 +1,6 @@
 """gradient_chain and least squares: the denominator-layout rules against independent oracles."""
 
+import tracemalloc
 from functools import reduce
 
 import autograd.numpy as anp
@@ -8,6 +9,7 @@ import pytest
 from autograd import grad, jacobian
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from mathchain import (
     gradient_chain,
@@ -16,16 +18,38 @@ from mathchain import (
     least_squares_loss,
     numeric_gradient,
 )
-from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL
+from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES
+
+# ⟨u, J v⟩ and ⟨Jᵀu, v⟩ (or mathchain and autograd) add the same products in different orders:
+# they differ by at most a small multiple of machine epsilon (2.2e-16) × (sizes) × the same sums
+# taken in absolute values, e.g. |u|ᵀ|J₁|⋯|Jₖ||v|. 1e-12 of that scale leaves a wide margin for the
+# sizes here (≤ 8), while a missing transpose is an O(1) relative error.
+ORDER_RTOL = 1e-12
+
+# Chains of Jacobian shapes (dims[i], dims[i+1]) for the sweeps: 1×1, column, row, square,
+# non-square, and longer mixed chains.
+CHAIN_DIMS = [(1, 1), (3, 1), (1, 3), (4, 4), (4, 2, 5), (2, 6, 1, 3), (5, 5, 5, 5), (1, 4, 3, 1)]
+
+
+def _chain(rng, dims):
+    return [rng.normal(size=(dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
+
 
 # --- gradient_chain -------------------------------------------------------------------------------
-
 
 def test_gradient_chain_hand_computed():
     # y₁ ∈ ℝ² → y₂ = J y₁ ∈ ℝ³ with J = [[1, 0], [2, 1], [0, 3]]; z = sum(y₂) so ∂z/∂y₂ = (1, 1, 1).
     # ∂z/∂y₁ = Jᵀ (1, 1, 1) = (1 + 2 + 0, 0 + 1 + 3) = (3, 4).
     J = [[1, 0], [2, 1], [0, 3]]
     np.testing.assert_array_equal(gradient_chain([1, 1, 1], J), [3.0, 4.0])
+    np.testing.assert_array_equal(gradient_chain([[1], [1], [1]], J), [[3.0], [4.0]])
+
+
+def test_gradient_chain_two_steps_hand_computed():
+    # y₁ ∈ ℝ¹ → y₂ = (2y₁, −y₁) → y₃ = (y₂₁ + y₂₂, 3y₂₂) → z with ∂z/∂y₃ = (1, 2).
+    # ∂y₃/∂y₂ = [[1, 1], [0, 3]], ∂y₂/∂y₁ = [[2], [−1]]; y₃ = (y₁, −3y₁) so ∂y₃/∂y₁ = [[1], [−3]]
+    # and ∂z/∂y₁ = 1·1 + 2·(−3) = −5. The written order is (∂y₃/∂y₂ ∂y₂/∂y₁)ᵀ ∂z/∂y₃.
+    np.testing.assert_array_equal(gradient_chain([1, 2], [[1, 1], [0, 3]], [[2], [-1]]), [-5.0])
 
 
 def test_multi_step_rule_matches_autograd(rng):
@@ -51,23 +75,56 @@ def test_multi_step_rule_matches_autograd(rng):
     np.testing.assert_allclose(got, numeric_gradient(full, y1), rtol=FD_RTOL, atol=FD_ATOL)
 
 
-@pytest.mark.parametrize("dims", [(1, 1), (3, 1), (1, 3), (4, 2, 5), (2, 6, 1, 3), (5, 5, 5, 5)])
-def test_adjoint_identity(rng, dims):
+def _assert_adjoint(u, mats, v, Jt_u):
+    J = reduce(np.matmul, mats)
+    lhs = float(u.ravel() @ (J @ v.ravel()))  # ⟨u, J v⟩
+    rhs = float(Jt_u.ravel() @ v.ravel())  # ⟨Jᵀu, v⟩
+    scale = float(np.abs(u.ravel()) @ reduce(np.matmul, [np.abs(m) for m in mats]) @ np.abs(v.ravel()))
+    assert abs(lhs - rhs) <= ORDER_RTOL * scale, (lhs, rhs, scale)
+
+
+@pytest.mark.parametrize("dims", CHAIN_DIMS)
+@pytest.mark.parametrize("column", [False, True], ids=["1-D", "column"])
+def test_adjoint_identity(rng, dims, column):
     # ⟨u, J v⟩ = ⟨Jᵀ u, v⟩ for J = J₁J₂⋯ of shape (dims[0], dims[-1]); gradient_chain(u, …) = Jᵀu.
-    mats = [rng.normal(size=(dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
-    u, v = rng.normal(size=dims[0]), rng.normal(size=dims[-1])
-    Jv = reduce(np.matmul, mats) @ v
-    lhs = u @ Jv
-    rhs = gradient_chain(u, *mats) @ v
-    np.testing.assert_allclose(lhs, rhs, rtol=1e-12, atol=1e-12)
+    mats = _chain(rng, dims)
+    u = rng.normal(size=(dims[0], 1) if column else dims[0])
+    v = rng.normal(size=dims[-1])
+    Jt_u = gradient_chain(u, *mats)
+    assert Jt_u.shape == ((dims[-1], 1) if column else (dims[-1],))
+    _assert_adjoint(u, mats, v, Jt_u)
 
 
-def test_column_gradient_gives_column_result(rng):
-    J1, J2 = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
-    g = rng.normal(size=(3, 1))
-    got = gradient_chain(g, J1, J2)
-    assert got.shape == (2, 1)
-    np.testing.assert_allclose(got, (J1 @ J2).T @ g, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), dims=st.lists(st.integers(1, 7), min_size=1, max_size=6))
+def test_adjoint_identity_property(data, dims):
+    elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    mats = [data.draw(hnp.arrays(np.float64, (dims[i], dims[i + 1]), elements=elements))
+            for i in range(len(dims) - 1)]
+    u = data.draw(hnp.arrays(np.float64, dims[0], elements=elements))
+    v = data.draw(hnp.arrays(np.float64, dims[-1], elements=elements))
+    Jt_u = gradient_chain(u, *mats)
+    if mats:
+        _assert_adjoint(u, mats, v, Jt_u)
+    else:
+        np.testing.assert_array_equal(Jt_u, u)
+
+
+def test_adjoint_test_catches_a_missing_transpose(rng):
+    # The identity is not vacuous: J u in place of Jᵀ u (a square J, so the shapes fit) fails it.
+    J, u, v = rng.normal(size=(4, 4)), rng.normal(size=4), rng.normal(size=4)
+    with pytest.raises(AssertionError):
+        _assert_adjoint(u, [J], v, J @ u)
+
+
+@pytest.mark.parametrize("dims", CHAIN_DIMS)
+def test_column_gradient_gives_column_result(rng, dims):
+    mats = _chain(rng, dims)
+    g = rng.normal(size=(dims[0], 1))
+    got = gradient_chain(g, *mats)
+    assert got.shape == (dims[-1], 1)
+    np.testing.assert_allclose(got.ravel(), gradient_chain(g.ravel(), *mats), rtol=EXACT_RTOL,
+                               atol=EXACT_ATOL)
 
 
 def test_no_jacobians_returns_the_gradient_itself():
@@ -90,6 +147,7 @@ def test_never_forms_the_jacobian_product(rng, monkeypatch):
             shapes.append((self.shape, np.shape(other)))
             return np.asarray(self) @ np.asarray(other)
 
+
     import mathchain._checks as checks
 
     real = checks.as_array
@@ -97,23 +155,57 @@ def test_never_forms_the_jacobian_product(rng, monkeypatch):
     got = np.asarray(gradient_chain(g, *mats))
     assert len(shapes) == 3, shapes
     assert all(len(b) == 1 for _, b in shapes), f"a matrix-matrix product was formed: {shapes}"
-    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got, want, rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_non_finite_jacobian_is_named_even_against_zero_entries(rng, bad):
-    # Inputs are checked through the result (a scan would cost as much as the products); the NaN
-    # meets a zero of the gradient at a size that goes through BLAS, which must not skip it.
-    g = rng.normal(size=300)
-    J1, J2 = rng.normal(size=(300, 200)), rng.normal(size=(200, 100))
-    g[5] = 0.0
-    J1[5, 7] = bad
-    with pytest.raises(ValueError, match=r"jacobians\[0\] must be finite; jacobians\[0\]\[5, 7\]"):
-        gradient_chain(g, J1, J2)
-    v = rng.normal(size=(200, 1))
-    v[7] = 0.0
-    with pytest.raises(ValueError, match=r"jacobians\[1\] must be finite; jacobians\[1\]\[5, 7\]"):
-        jacobian_chain(np.ones((300, 300)), J1, v)  # multi_dot: J1 v first, against v[7] = 0
+def test_never_allocates_a_jacobian_sized_array(rng):
+    # Independent of how the products are spelt: forming any product of two n×n Jacobians needs
+    # an n×n result (8 MB for n = 1000). Reverse accumulation needs only vectors (8 kB each).
+    n = 1000
+    mats = [rng.normal(size=(n, n)) for _ in range(3)]
+    g = rng.normal(size=n)
+    tracemalloc.start()
+    try:
+        gradient_chain(g, *mats)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < n * n * 8 / 10, f"peak {peak} bytes: an n×n intermediate was allocated"
+    # The same measurement does see a product being formed (the test can fail):
+    tracemalloc.start()
+    try:
+        jacobian_chain(*mats).T @ g
+        _, peak_product = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_product >= n * n * 8
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("position", [0, 1, 2], ids=["grad", "jacobians[0]", "jacobians[1]"])
+def test_non_finite_input_is_named_even_against_zeros(rng, bad, position):
+    # Inputs are checked through the result (a scan would cost as much as the products). Worst case:
+    # the bad entry only ever meets zeros, at a size that goes through BLAS. Read the rule as
+    # gᵀ J₀ J₁: for a bad M[i, j], zero column i of the factor on its left and row j of the one
+    # on its right (for g, a row vector, i = 0). IEEE: nan·0 = nan, inf·0 = nan.
+    g, J0, J1 = rng.normal(size=300), rng.normal(size=(300, 200)), rng.normal(size=(200, 100))
+    if position == 0:
+        g[7] = bad
+        J0[7, :] = 0.0
+        where, where_column = r"grad\[7\]", r"grad\[7, 0\]"
+    elif position == 1:
+        J0[5, 7] = bad
+        g[5] = 0.0
+        J1[7, :] = 0.0
+        where = where_column = r"jacobians\[0\]\[5, 7\]"
+    else:
+        J1[5, 7] = bad
+        J0[:, 5] = 0.0
+        where = where_column = r"jacobians\[1\]\[5, 7\]"
+    with pytest.raises(ValueError, match=rf"must be finite; {where} = {bad}"):
+        gradient_chain(g, J0, J1)
+    with pytest.raises(ValueError, match=rf"must be finite; {where_column} = {bad}"):
+        gradient_chain(g[:, None], J0, J1)
 
 
 def test_gradient_chain_overflow_is_an_error():
@@ -121,23 +213,61 @@ def test_gradient_chain_overflow_is_an_error():
         gradient_chain(np.array([1e300]), np.array([[1e300]]))
 
 
-def test_gradient_chain_shape_errors(rng):
+def test_gradient_chain_shape_errors():
     with pytest.raises(ValueError, match=r"grad has shape \(3,\) but jacobians\[0\].*shape \(4, 2\)"):
         gradient_chain(np.ones(3), np.ones((4, 2)))
-    with pytest.raises(ValueError, match=r"\(3, 2\) and jacobians\[1\] has shape \(3, 1\)"):
+    with pytest.raises(ValueError, match=r"grad has shape \(3, 1\) but jacobians\[0\].*shape \(4, 2\)"):
+        gradient_chain(np.ones((3, 1)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"jacobians\[0\] has shape \(3, 2\) and jacobians\[1\] has "
+                                         r"shape \(3, 1\)"):
         gradient_chain(np.ones(3), np.ones((3, 2)), np.ones((3, 1)))
     with pytest.raises(ValueError, match=r"grad must be a vector .*; got shape \(1, 3\)"):
         gradient_chain(np.ones((1, 3)), np.ones((3, 2)))
-    with pytest.raises(ValueError, match=r"grad must be finite"):
-        gradient_chain(np.array([np.nan, 1.0]), np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"jacobians\[0\] must be 2-D"):
+    with pytest.raises(ValueError, match=r"grad must be 1-D or 2-D; got shape \(\)"):
+        gradient_chain(1.0, np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"jacobians\[0\] must be 2-D; got shape \(2,\)"):
         gradient_chain(np.ones(2), np.ones(2))
+
+
+def test_gradient_chain_reversed_order_is_refused(rng):
+    # Jacobians are written outermost first, as in the rule; the reversed order does not fit.
+    J_outer, J_inner = rng.normal(size=(5, 3)), rng.normal(size=(3, 2))
+    gradient_chain(np.ones(5), J_outer, J_inner)
+    with pytest.raises(ValueError, match=r"jacobians\[0\] has shape \(3, 2\) and jacobians\[1\] has "
+                                         r"shape \(5, 3\)"):
+        gradient_chain(np.ones(5), J_inner, J_outer)
+
+
+@pytest.mark.parametrize("position", [0, 1, 2], ids=["grad", "jacobians[0]", "jacobians[1]"])
+def test_gradient_chain_complex_empty_and_text_are_refused(position):
+    name = ["grad", "jacobians[0]", "jacobians[1]"][position]
+    pattern = name.replace("[", r"\[").replace("]", r"\]")
+
+    def call(bad):
+        args = [np.ones(2), np.ones((2, 2)), np.ones((2, 2))]
+        args[position] = bad
+        return gradient_chain(*args)
+
+    with pytest.raises(ValueError, match=rf"{pattern} must be real"):
+        call(np.ones(2) * 1j if position == 0 else np.ones((2, 2)) * 1j)
+    with pytest.raises(ValueError, match=rf"{pattern} must not be empty"):
+        call(np.ones(0) if position == 0 else np.ones((2, 0)))
+    with pytest.raises(ValueError, match=rf"{pattern} must be a real numeric array"):
+        call(["1", "2"] if position == 0 else [["1", "0"], ["0", "1"]])
+
+
+def test_gradient_chain_integer_input_is_converted_not_wrapped():
+    # int8: 100·100 = 10 000, which int8 arithmetic would wrap to 16.
+    got = gradient_chain(np.array([100], dtype=np.int8), np.array([[100]], dtype=np.int8))
+    np.testing.assert_array_equal(got, [10_000.0])
+    g, J = np.array([1, 2, 3]), np.array([[1, 0], [2, 1], [0, 3]])
+    np.testing.assert_array_equal(gradient_chain(g, J), gradient_chain(g * 1.0, J * 1.0))
 
 
 # --- least squares --------------------------------------------------------------------------------
 
 # Worked by hand: X = [[1, 2], [3, 4], [5, 6]], w = (1, −1), y = (0, 1, 2).
-# Xw = (−1, −1, −1); z = Xw − y = (−1, −2, −3); J = ½(1 + 4 + 9) = 7.
+# Xw = (1 − 2, 3 − 4, 5 − 6) = (−1, −1, −1); z = Xw − y = (−1, −2, −3); J = ½(1 + 4 + 9) = 7.
 # Xᵀz = (1·−1 + 3·−2 + 5·−3, 2·−1 + 4·−2 + 6·−3) = (−22, −28).
 HAND_X = [[1, 2], [3, 4], [5, 6]]
 HAND_W = [1, -1]
@@ -145,8 +275,8 @@ HAND_Y = [0, 1, 2]
 
 
 def test_least_squares_hand_computed():
-    assert least_squares_loss(HAND_X, HAND_W, HAND_Y) == 7.0
-    assert isinstance(least_squares_loss(HAND_X, HAND_W, HAND_Y), float)
+    loss = least_squares_loss(HAND_X, HAND_W, HAND_Y)
+    assert type(loss) is float and loss == 7.0
     np.testing.assert_array_equal(least_squares_gradient(HAND_X, HAND_W, HAND_Y), [-22.0, -28.0])
 
 
@@ -158,12 +288,20 @@ def test_least_squares_columns_hand_computed():
     np.testing.assert_array_equal(g, [[-22.0], [-28.0]])
 
 
+def test_least_squares_hand_computed_against_oracles():
+    # The same hand case through autograd and finite differences, so the oracles are checked too.
+    X, w, y = (np.array(a, dtype=float) for a in (HAND_X, HAND_W, HAND_Y))
+    np.testing.assert_allclose(_ls_autograd(X, y)(w), [-22.0, -28.0], rtol=EXACT_RTOL)
+    np.testing.assert_allclose(numeric_gradient(lambda w: least_squares_loss(X, w, y), w),
+                               [-22.0, -28.0], rtol=FD_RTOL)
+
+
 def _ls_autograd(X, y):
     return grad(lambda w: 0.5 * anp.sum((anp.dot(X, w) - y) ** 2))
 
 
-@pytest.mark.parametrize("m,n", [(1, 1), (1, 4), (4, 1), (3, 3), (7, 2), (2, 7)])
-@pytest.mark.parametrize("column", [False, True])
+@pytest.mark.parametrize("m,n", MATRIX_SHAPES + [(7, 2), (2, 7)])
+@pytest.mark.parametrize("column", [False, True], ids=["1-D", "column"])
 def test_least_squares_gradient_sweep(rng, m, n, column):
     X = rng.normal(size=(m, n))
     w = rng.normal(size=(n, 1) if column else n)
@@ -173,17 +311,23 @@ def test_least_squares_gradient_sweep(rng, m, n, column):
     np.testing.assert_allclose(g, _ls_autograd(X, y)(w), rtol=EXACT_RTOL, atol=EXACT_ATOL)
     loss = lambda w: least_squares_loss(X, w, y)  # noqa: E731
     np.testing.assert_allclose(g, numeric_gradient(loss, w), rtol=FD_RTOL, atol=FD_ATOL)
-
-
-@settings(max_examples=40, deadline=None)
-@given(m=st.integers(1, 8), n=st.integers(1, 8), seed=st.integers(0, 2**32 - 1))
-def test_least_squares_property(m, n, seed):
-    rng = np.random.default_rng(seed)
-    X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
-    np.testing.assert_allclose(least_squares_gradient(X, w, y), _ls_autograd(X, y)(w),
-                               rtol=1e-9, atol=1e-9)
     r = X @ w - y
-    np.testing.assert_allclose(least_squares_loss(X, w, y), 0.5 * np.sum(r * r), rtol=1e-12)
+    np.testing.assert_allclose(loss(w), 0.5 * float(np.sum(r * r)), rtol=EXACT_RTOL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), m=st.integers(1, 8), n=st.integers(1, 8))
+def test_least_squares_property(data, m, n):
+    elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    X = data.draw(hnp.arrays(np.float64, (m, n), elements=elements))
+    w = data.draw(hnp.arrays(np.float64, n, elements=elements))
+    y = data.draw(hnp.arrays(np.float64, m, elements=elements))
+    r = X @ w - y
+    # rounding of Xᵀ(Xw − y) is bounded by a few ulps of |X|ᵀ(|X||w| + |y|)
+    scale = np.abs(X).T @ (np.abs(X) @ np.abs(w) + np.abs(y))
+    error = np.abs(least_squares_gradient(X, w, y) - _ls_autograd(X, y)(w))
+    assert np.all(error <= ORDER_RTOL * scale + 1e-300)
+    assert least_squares_loss(X, w, y) == pytest.approx(0.5 * float(r @ r), rel=ORDER_RTOL, abs=1e-300)
 
 
 def test_batched_gradient_is_sum_of_per_sample_gradients(rng):
@@ -191,6 +335,13 @@ def test_batched_gradient_is_sum_of_per_sample_gradients(rng):
     per_sample = sum(least_squares_gradient(X[i : i + 1], w, y[i : i + 1]) for i in range(6))
     np.testing.assert_allclose(least_squares_gradient(X, w, y), per_sample, rtol=EXACT_RTOL,
                                atol=EXACT_ATOL)
+
+
+def test_gradient_is_the_chain_rule_through_the_residual(rng):
+    # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z with z = Xw − y: ∂z/∂w = X, ∂J/∂z = z.
+    X, w, y = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=5)
+    np.testing.assert_allclose(least_squares_gradient(X, w, y), gradient_chain(X @ w - y, X),
+                               rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
 def test_gradient_vanishes_at_the_least_squares_solution(rng):
@@ -204,55 +355,77 @@ def test_integer_input_is_converted_not_truncated():
     w, y = np.array([1, 1]), np.array([0, 1])
     np.testing.assert_array_equal(least_squares_gradient(X, w, y),
                                   least_squares_gradient(X.astype(float), w * 1.0, y * 1.0))
-    assert least_squares_loss(X, w, y) == 0.5 * (9 + 49)
+    # Xw = (3, 8), z = (3, 7): J = ½(9 + 49) = 29.
+    assert least_squares_loss(X, w, y) == 29.0
+    # uint8: z = 1·1 − 3 = −2, which uint8 arithmetic would wrap to 254. J = 2, ∂J/∂w = 1·(−2).
+    X8, w8, y8 = (np.array(a, dtype=np.uint8) for a in ([[1]], [1], [3]))
+    assert least_squares_loss(X8, w8, y8) == 2.0
+    np.testing.assert_array_equal(least_squares_gradient(X8, w8, y8), [-2.0])
 
 
 # --- bad input ------------------------------------------------------------------------------------
 
-def test_broadcasting_trap_is_refused(rng):
+LEAST_SQUARES = [least_squares_loss, least_squares_gradient]
+
+
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
+def test_broadcasting_trap_is_refused(rng, fn):
+    # w (n,) with y (m, 1): Xw has shape (m,), and Xw − y would broadcast to (m, m) silently.
     X, w, y = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(5, 1))
     with pytest.raises(ValueError, match=r"w has shape \(3,\) and y has shape \(5, 1\).*\(5, 5\)"):
-        least_squares_gradient(X, w, y)
+        fn(X, w, y)
     with pytest.raises(ValueError, match=r"w has shape \(3, 1\) and y has shape \(5,\).*\(5, 5\)"):
-        least_squares_loss(X, w.reshape(3, 1), y.ravel())
+        fn(X, w.reshape(3, 1), y.ravel())
 
 
-def test_shape_mismatches_name_the_shapes(rng):
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
+def test_shape_mismatches_name_the_shapes(rng, fn):
     X = rng.normal(size=(5, 3))
     with pytest.raises(ValueError, match=r"X has shape \(5, 3\) and w has shape \(4,\)"):
-        least_squares_gradient(X, np.ones(4), np.ones(5))
+        fn(X, np.ones(4), np.ones(5))
+    with pytest.raises(ValueError, match=r"X has shape \(5, 3\) and w has shape \(2, 1\)"):
+        fn(X, np.ones((2, 1)), np.ones((5, 1)))
     with pytest.raises(ValueError, match=r"X has shape \(5, 3\) and y has shape \(6,\)"):
-        least_squares_gradient(X, np.ones(3), np.ones(6))
+        fn(X, np.ones(3), np.ones(6))
     with pytest.raises(ValueError, match=r"X must be 2-D; got shape \(5,\)"):
-        least_squares_gradient(np.ones(5), np.ones(1), np.ones(5))
+        fn(np.ones(5), np.ones(1), np.ones(5))
     with pytest.raises(ValueError, match=r"w must be a vector .*; got shape \(3, 2\)"):
-        least_squares_gradient(X, np.ones((3, 2)), np.ones(5))
-    with pytest.raises(ValueError, match=r"X must not be empty; got shape \(0, 3\)"):
-        least_squares_gradient(np.ones((0, 3)), np.ones(3), np.ones(0))
+        fn(X, np.ones((3, 2)), np.ones(5))
+    with pytest.raises(ValueError, match=r"y must be a vector .*; got shape \(1, 5\)"):
+        fn(X, np.ones(3), np.ones((1, 5)))
 
 
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
 @pytest.mark.parametrize("arg", ["X", "w", "y"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_inputs_are_named(rng, arg, bad):
+def test_non_finite_inputs_are_named(rng, fn, arg, bad):
     args = {"X": rng.normal(size=(4, 3)), "w": rng.normal(size=3), "y": rng.normal(size=4)}
     args[arg][1] = bad
-    for fn in (least_squares_loss, least_squares_gradient):
-        with pytest.raises(ValueError, match=rf"{arg} must be finite; {arg}\[1"):
-            fn(**args)
+    with pytest.raises(ValueError, match=rf"{arg} must be finite; {arg}\[1"):
+        fn(**args)
 
 
-def test_nan_in_X_is_caught_where_w_is_zero_at_blas_size(rng):
-    # X is checked through z = Xw − y (a full scan of X would double the cost); this is the case
-    # where that could go wrong: the NaN sits in a column whose weight is 0, and X is large enough
-    # for NumPy to call BLAS. IEEE gives nan·0 = nan, and the BLAS must not skip zero weights.
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
+@pytest.mark.parametrize("arg", ["X", "w", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_meeting_zeros_at_blas_size(rng, fn, arg, bad):
+    # X, w, y are checked through z = Xw − y (a full scan of X would double the cost). The worst
+    # case: a NaN in X in a column whose weight is 0, or a NaN weight whose column of X is 0, at
+    # a size (300×200) where NumPy calls BLAS. IEEE gives nan·0 = nan; BLAS must not skip zeros.
     X, w, y = rng.normal(size=(300, 200)), rng.normal(size=200), rng.normal(size=300)
-    w[17] = 0.0
-    X[123, 17] = np.nan
-    with pytest.raises(ValueError, match=r"X must be finite; X\[123, 17\] = nan"):
-        least_squares_gradient(X, w, y)
-    X[123, 17] = np.inf
-    with pytest.raises(ValueError, match=r"X must be finite; X\[123, 17\] = inf"):
-        least_squares_loss(X, w, y)
+    if arg == "X":
+        X[123, 17], w[17] = bad, 0.0
+        where = where_column = r"X\[123, 17\]"
+    elif arg == "w":
+        w[17], X[:, 17] = bad, 0.0
+        where, where_column = r"w\[17\]", r"w\[17, 0\]"
+    else:
+        y[123] = bad
+        where, where_column = r"y\[123\]", r"y\[123, 0\]"
+    with pytest.raises(ValueError, match=rf"{arg} must be finite; {where} = {bad}"):
+        fn(X, w, y)
+    with pytest.raises(ValueError, match=rf"{arg} must be finite; {where_column} = {bad}"):
+        fn(X, w[:, None], y[:, None])
 
 
 def test_overflow_is_an_error_not_a_silent_inf():
@@ -270,6 +443,17 @@ def test_overflow_in_the_last_step_is_an_error():
         least_squares_gradient(X, w, y)
 
 
-def test_complex_input_is_refused():
-    with pytest.raises(ValueError, match="w must be real"):
-        least_squares_gradient(np.ones((2, 2)), np.ones(2) * 1j, np.ones(2))
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
+@pytest.mark.parametrize("arg", ["X", "w", "y"])
+def test_least_squares_complex_empty_and_text_are_refused(fn, arg):
+    def call(**bad):
+        args = {"X": np.ones((2, 2)), "w": np.ones(2), "y": np.ones(2)} | bad
+        return fn(**args)
+
+    shape = (2, 2) if arg == "X" else (2,)
+    with pytest.raises(ValueError, match=rf"{arg} must be real"):
+        call(**{arg: np.ones(shape) * 1j})
+    with pytest.raises(ValueError, match=rf"{arg} must not be empty; got shape"):
+        call(**{arg: np.ones((2, 0) if arg == "X" else (0,))})
+    with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array"):
+        call(**{arg: np.full(shape, "1")})
