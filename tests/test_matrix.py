@@ -4,12 +4,33 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import grad
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from mathchain import LinearGrads, linear_backward, linear_forward, numeric_gradient
 from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES
 
+# mathchain and autograd compute the same sums of products in different orders: they differ by at
+# most a small multiple of machine epsilon (2.2e-16) × (sizes) × the sums taken in absolute values.
+# 1e-12 of that scale is a wide margin for sizes ≤ 8, and a missing transpose is an O(1) error.
+ORDER_RTOL = 1e-12
 
-def test_hand_computed_case():
+
+# --- hand-computed cases --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("B", [[[5]], [5]], ids=["B (1, 1)", "B (1,)"])
+def test_hand_computed_1x1(B):
+    # A = [[2]], W = [[3]], B = 5: Y = 2·3 + 5 = 11. With dY = [[7]] (z = 7Y):
+    # dA = dY Wᵀ = 7·3 = 21, dW = Aᵀ dY = 2·7 = 14, dB = 7, in the shape of B.
+    np.testing.assert_array_equal(linear_forward([[2]], [[3]], B), [[11.0]])
+    dA, dW, dB = linear_backward([[2]], [[3]], B, [[7]])
+    np.testing.assert_array_equal(dA, [[21.0]])
+    np.testing.assert_array_equal(dW, [[14.0]])
+    np.testing.assert_array_equal(dB, np.full(np.shape(B), 7.0))
+
+
+def test_hand_computed_row_times_column():
     # A = [[1, 2]], W = [[3], [4]], B = [[5]]: Y = 1·3 + 2·4 + 5 = 16.
     # With dY = [[2]]: dA = dY Wᵀ = [[6, 8]], dW = Aᵀ dY = [[2], [4]], dB = [[2]].
     A, W, B = [[1, 2]], [[3], [4]], [[5]]
@@ -20,78 +41,154 @@ def test_hand_computed_case():
     np.testing.assert_array_equal(dB, [[2.0]])
 
 
-def test_hand_computed_2x2_with_broadcast_bias():
-    # A = I, W = [[1, 2], [3, 4]], b = (10, 20): Y = W + b = [[11, 22], [13, 24]].
-    # dY = I: dA = dY Wᵀ = Wᵀ = [[1, 3], [2, 4]]; dW = Aᵀ dY = I; db = column sums of dY = (1, 1).
-    A, W, b = np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([10.0, 20.0])
-    np.testing.assert_array_equal(linear_forward(A, W, b), [[11.0, 22.0], [13.0, 24.0]])
-    grads = linear_backward(A, W, b, np.eye(2))
+def test_hand_computed_2x2():
+    # A = [[1, 2], [3, 4]], W = [[5, 6], [7, 8]], B = [[1, 1], [1, 1]]:
+    # AW = [[1·5 + 2·7, 1·6 + 2·8], [3·5 + 4·7, 3·6 + 4·8]] = [[19, 22], [43, 50]]; Y = AW + 1.
+    # Take z = Y₀₀ = A₀₀W₀₀ + A₀₁W₁₀ + B₀₀, so dY = [[1, 0], [0, 0]] and by hand
+    # ∂z/∂A = [[W₀₀, W₁₀], [0, 0]] = [[5, 7], [0, 0]]   (= dY Wᵀ; the slip dY W gives [[5, 6], ...])
+    # ∂z/∂W = [[A₀₀, 0], [A₀₁, 0]] = [[1, 0], [2, 0]]   (= Aᵀ dY; the slip A dY gives [[1, 0], [3, 0]])
+    # ∂z/∂B = dY.
+    A, W, B = [[1, 2], [3, 4]], [[5, 6], [7, 8]], [[1, 1], [1, 1]]
+    np.testing.assert_array_equal(linear_forward(A, W, B), [[20.0, 23.0], [44.0, 51.0]])
+    grads = linear_backward(A, W, B, [[1, 0], [0, 0]])
     assert isinstance(grads, LinearGrads)
-    np.testing.assert_array_equal(grads.dA, [[1.0, 3.0], [2.0, 4.0]])
-    np.testing.assert_array_equal(grads.dW, np.eye(2))
-    np.testing.assert_array_equal(grads.dB, [1.0, 1.0])
+    np.testing.assert_array_equal(grads.dA, [[5.0, 7.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(grads.dW, [[1.0, 0.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(grads.dB, [[1.0, 0.0], [0.0, 0.0]])
 
 
-def _z(C):
-    """z = sum(C ⊙ tanh(Y)): a nonlinear scalar of Y, so dY = C ⊙ (1 − tanh²Y) is not trivial."""
-    return lambda A, W, B: anp.sum(C * anp.tanh(anp.dot(A, W) + B))
+@pytest.mark.parametrize("B, Y, dB", [
+    ([[10, 20], [30, 40]], [[11, 20], [30, 41]], [[1, 2], [3, 4]]),
+    ([[10, 20]], [[11, 20], [10, 21]], [[4, 6]]),
+    ([10, 20], [[11, 20], [10, 21]], [4, 6]),
+], ids=["B (2, 2)", "B (1, 2)", "B (2,)"])
+def test_hand_computed_bias_gradient_sums_over_rows(B, Y, dB):
+    # A = W = I, so Y = I + B (B broadcast over the rows when it is a row). With dY = [[1, 2], [3, 4]]
+    # a full B gets dY itself; a bias added to both rows collects both: (1 + 3, 2 + 4) = (4, 6),
+    # in the shape of B.
+    A, W = np.eye(2), np.eye(2)
+    np.testing.assert_array_equal(linear_forward(A, W, B), Y)
+    got = linear_backward(A, W, B, [[1, 2], [3, 4]]).dB
+    assert got.shape == np.shape(B)
+    np.testing.assert_array_equal(got, dB)
 
+
+# --- oracles: autograd and finite differences of z = sum(C ⊙ Y) -----------------------------------
 
 def _bias_shapes(m, n1):
     return [(m, n1), (1, n1), (n1,)]
 
 
-@pytest.mark.parametrize("m,n", MATRIX_SHAPES)
-@pytest.mark.parametrize("n1", [1, 3])
-@pytest.mark.parametrize("bias", [0, 1, 2])
-def test_backward_against_autograd_and_finite_differences(rng, m, n, n1, bias):
-    A, W = rng.normal(size=(m, n)), rng.normal(size=(n, n1))
-    B = rng.normal(size=_bias_shapes(m, n1)[bias])
-    C = rng.normal(size=(m, n1))
-    z = _z(C)
-    Y = linear_forward(A, W, B)
-    assert Y.shape == (m, n1)
-    dY = C * (1 - np.tanh(Y) ** 2)  # ∂z/∂Y for z = sum(C ⊙ tanh Y)
-    dA, dW, dB = linear_backward(A, W, B, dY)
-    assert (dA.shape, dW.shape, dB.shape) == (A.shape, W.shape, B.shape)
-    for got, argnum, var in ((dA, 0, A), (dW, 1, W), (dB, 2, B)):
-        want = grad(z, argnum)(A, W, B)
-        np.testing.assert_allclose(got, want, rtol=EXACT_RTOL, atol=EXACT_ATOL)
-        args = [A, W, B]
+def _assert_gradients(z, A, W, B, grads, exact_rtol=EXACT_RTOL):
+    """Each of dA, dW, dB has its variable's shape and equals autograd and finite differences of z."""
+    assert (grads.dA.shape, grads.dW.shape, grads.dB.shape) == (A.shape, W.shape, B.shape)
+    args = [A, W, B]
+    for argnum, (got, var) in enumerate(zip(grads, args, strict=True)):
+        np.testing.assert_allclose(got, grad(z, argnum)(A, W, B), rtol=exact_rtol, atol=EXACT_ATOL)
 
-        def z_of(v, argnum=argnum, args=args):
+        def z_of(v, argnum=argnum):
             return z(*[v if i == argnum else a for i, a in enumerate(args)])
 
         np.testing.assert_allclose(got, numeric_gradient(z_of, var), rtol=FD_RTOL, atol=FD_ATOL)
 
 
-def test_dW_by_index_formula(rng):
-    # ∂z/∂W_ij = Σ_kl ∂z/∂Y_kl ∂Y_kl/∂W_ij with ∂Y_kl/∂W_ij = A_ki δ_lj: loops, no matrix algebra.
+@pytest.mark.parametrize("m,n", MATRIX_SHAPES)
+@pytest.mark.parametrize("n1", [1, 3])
+@pytest.mark.parametrize("bias", [0, 1, 2], ids=["B (m, n1)", "B (1, n1)", "B (n1,)"])
+def test_backward_of_linear_z_against_autograd_and_finite_differences(rng, m, n, n1, bias):
+    # z = sum(C ⊙ Y) = Σ_kl C_kl Y_kl, so ∂z/∂Y = C exactly: dY = C needs no derivation.
+    A, W = rng.normal(size=(m, n)), rng.normal(size=(n, n1))
+    B = rng.normal(size=_bias_shapes(m, n1)[bias])
+    C = rng.normal(size=(m, n1))
+    Y = linear_forward(A, W, B)
+    assert Y.shape == (m, n1)
+    np.testing.assert_allclose(Y, A @ W + B, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+
+    def z(A, W, B):
+        return anp.sum(C * (anp.dot(A, W) + B))
+
+    _assert_gradients(z, A, W, B, linear_backward(A, W, B, C))
+
+
+@pytest.mark.parametrize("m,n", MATRIX_SHAPES)
+@pytest.mark.parametrize("bias", [0, 1, 2], ids=["B (m, n1)", "B (1, n1)", "B (n1,)"])
+def test_backward_of_nonlinear_z(rng, m, n, bias):
+    # z = sum(C ⊙ tanh Y): dY = C ⊙ (1 − tanh² Y), by hand, so dY is not a constant.
+    n1 = 2
+    A, W = rng.normal(size=(m, n)), rng.normal(size=(n, n1))
+    B, C = rng.normal(size=_bias_shapes(m, n1)[bias]), rng.normal(size=(m, n1))
+
+    def z(A, W, B):
+        return anp.sum(C * anp.tanh(anp.dot(A, W) + B))
+
+    dY = C * (1 - np.tanh(linear_forward(A, W, B)) ** 2)
+    _assert_gradients(z, A, W, B, linear_backward(A, W, B, dY))
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.data(), m=st.integers(1, 6), n=st.integers(1, 6), n1=st.integers(1, 6),
+       bias=st.integers(0, 2))
+def test_backward_property_against_autograd(data, m, n, n1, bias):
+    elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    A = data.draw(hnp.arrays(np.float64, (m, n), elements=elements))
+    W = data.draw(hnp.arrays(np.float64, (n, n1), elements=elements))
+    B = data.draw(hnp.arrays(np.float64, _bias_shapes(m, n1)[bias], elements=elements))
+    C = data.draw(hnp.arrays(np.float64, (m, n1), elements=elements))
+
+    def z(A, W, B):
+        return anp.sum(C * (anp.dot(A, W) + B))
+
+    grads = linear_backward(A, W, B, C)
+    # the same sums in absolute values bound the rounding: |C||W|ᵀ, |A|ᵀ|C|, and |C| summed to B
+    scales = (np.abs(C) @ np.abs(W).T, np.abs(A).T @ np.abs(C),
+              np.abs(C) if bias == 0 else np.abs(C).sum(axis=0).reshape(B.shape))
+    for argnum, (got, scale) in enumerate(zip(grads, scales, strict=True)):
+        want = grad(z, argnum)(A, W, B)
+        assert got.shape == want.shape == scale.shape
+        assert np.all(np.abs(got - want) <= ORDER_RTOL * scale + 1e-300)
+
+
+def test_dW_and_dA_by_index_formula(rng):
+    # ∂z/∂W_ij = Σ_kl ∂z/∂Y_kl ∂Y_kl/∂W_ij with ∂Y_kl/∂W_ij = A_ki δ_lj, and
+    # ∂z/∂A_ij = Σ_kl ∂z/∂Y_kl ∂Y_kl/∂A_ij with ∂Y_kl/∂A_ij = δ_ki W_jl: loops, no matrix algebra.
     A, W, B, dY = (rng.normal(size=s) for s in [(4, 3), (3, 2), (4, 2), (4, 2)])
-    m, n = A.shape
-    n1 = W.shape[1]
-    dW = np.zeros((n, n1))
+    (m, n), n1 = A.shape, W.shape[1]
+    dW, dA = np.zeros((n, n1)), np.zeros((m, n))
     for i in range(n):
         for j in range(n1):
             dW[i, j] = sum(dY[k, l] * A[k, i] * (l == j) for k in range(m) for l in range(n1))
-    np.testing.assert_allclose(linear_backward(A, W, B, dY).dW, dW, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    for i in range(m):
+        for j in range(n):
+            dA[i, j] = sum(dY[k, l] * (k == i) * W[j, l] for k in range(m) for l in range(n1))
+    grads = linear_backward(A, W, B, dY)
+    np.testing.assert_allclose(grads.dW, dW, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(grads.dA, dA, rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
-def test_dW_through_the_kronecker_jacobian(rng):
-    # vec_r(AW) = (A ⊗ I_{n₁}) vec_r(W), so ∂z/∂W = reshape((A ⊗ I)ᵀ vec_r(∂z/∂Y)).
+def test_gradients_through_the_kronecker_jacobians(rng):
+    # C-order vec: vec(AW) = (A ⊗ I_{n₁}) vec(W) = (I_m ⊗ Wᵀ) vec(A). A gradient is the transposed
+    # Jacobian times vec(dY), reshaped to the variable (denominator layout).
     A, W, dY = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
-    J = np.kron(A, np.eye(2))
-    via_kron = (J.T @ dY.ravel()).reshape(W.shape)
-    np.testing.assert_allclose(linear_backward(A, W, np.zeros(2), dY).dW, via_kron,
-                               rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    grads = linear_backward(A, W, np.zeros(2), dY)
+    via_kron_W = (np.kron(A, np.eye(2)).T @ dY.ravel()).reshape(W.shape)
+    via_kron_A = (np.kron(np.eye(4), W.T).T @ dY.ravel()).reshape(A.shape)
+    np.testing.assert_allclose(grads.dW, via_kron_W, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(grads.dA, via_kron_A, rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
-def test_plausible_wrong_answers_differ(rng):
-    # W dY does not even fit for non-square shapes; dY Wᵀ is what the shapes allow.
-    A, W, dY = rng.normal(size=(5, 3)), rng.normal(size=(3, 2)), rng.normal(size=(5, 2))
-    with pytest.raises(ValueError):
-        np.matmul(W, dY)
-    assert linear_backward(A, W, np.zeros(2), dY).dA.shape == (5, 3)
+def test_missing_transposes_would_be_caught(rng):
+    # Square shapes let the slips dY W and A dY through shape checks; the oracle rejects them, so
+    # the sweeps above would catch a missing transpose in linear_backward.
+    A, W, C = (rng.normal(size=(3, 3)) for _ in range(3))
+
+    def z(A, W):
+        return anp.sum(C * anp.dot(A, W))
+
+    assert not np.allclose(C @ W, grad(z, 0)(A, W), rtol=FD_RTOL, atol=FD_ATOL)
+    assert not np.allclose(A @ C, grad(z, 1)(A, W), rtol=FD_RTOL, atol=FD_ATOL)
+    grads = linear_backward(A, W, np.zeros(3), C)
+    np.testing.assert_allclose(grads.dA, grad(z, 0)(A, W), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(grads.dW, grad(z, 1)(A, W), rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
 def test_batched_gradient_is_sum_of_per_sample_gradients(rng):
@@ -100,56 +197,130 @@ def test_batched_gradient_is_sum_of_per_sample_gradients(rng):
     per = [linear_backward(A[k : k + 1], W, b, dY[k : k + 1]) for k in range(6)]
     np.testing.assert_allclose(total.dW, sum(g.dW for g in per), rtol=EXACT_RTOL, atol=EXACT_ATOL)
     np.testing.assert_allclose(total.dB, sum(g.dB for g in per), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(total.dA, np.vstack([g.dA for g in per]), rtol=EXACT_RTOL,
+                               atol=EXACT_ATOL)
 
 
 def test_results_do_not_alias_inputs(rng):
     A, W, B, dY = (rng.normal(size=s) for s in [(2, 2), (2, 2), (2, 2), (2, 2)])
-    dB = linear_backward(A, W, B, dY).dB
-    dB[0, 0] = 99.0
-    assert dY[0, 0] != 99.0
+    before = [a.copy() for a in (A, W, B, dY)]
+    grads = linear_backward(A, W, B, dY)
+    for g in grads:
+        g[...] = 99.0
+    for a, b in zip((A, W, B, dY), before, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
-def test_integer_input_is_converted():
-    dA, dW, dB = linear_backward([[1, 2]], [[1], [1]], [3], [[1]])
+def test_integer_input_is_converted_not_wrapped():
+    # int8: 100·100 = 10 000, which int8 arithmetic would wrap to 16.
+    i8 = lambda v: np.array(v, dtype=np.int8)  # noqa: E731
+    np.testing.assert_array_equal(linear_forward(i8([[100]]), i8([[100]]), i8([0])), [[10_000.0]])
+    dA, dW, dB = linear_backward(i8([[100]]), i8([[1]]), i8([0]), i8([[100]]))
     assert dW.dtype == np.float64
-    np.testing.assert_array_equal(dW, [[1.0], [2.0]])
+    np.testing.assert_array_equal(dW, [[10_000.0]])
+    ints = [np.array([[1, 2], [3, 4]]), np.array([[1], [1]]), np.array([3]), np.array([[1], [2]])]
+    for got, want in zip(linear_backward(*ints), linear_backward(*[a * 1.0 for a in ints]), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 # --- bad input ------------------------------------------------------------------------------------
 
-def test_inner_dimension_mismatch_names_shapes():
+def _forward(A, W, B, dY=None):
+    return linear_forward(A, W, B)
+
+
+def _backward(A, W, B, dY):
+    return linear_backward(A, W, B, dY)
+
+
+BOTH = [_forward, _backward]
+
+
+@pytest.mark.parametrize("fn", BOTH, ids=["forward", "backward"])
+def test_inner_dimension_mismatch_names_shapes(fn):
     with pytest.raises(ValueError, match=r"A has shape \(4, 3\) and W has shape \(2, 5\).*\(3\).*\(2\)"):
-        linear_forward(np.ones((4, 3)), np.ones((2, 5)), np.ones(5))
+        fn(np.ones((4, 3)), np.ones((2, 5)), np.ones(5), np.ones((4, 5)))
 
 
-@pytest.mark.parametrize("shape", [(6,), (4, 1), (2, 5), (5, 4)])
-def test_bad_bias_shape_lists_the_allowed_ones(shape):
-    with pytest.raises(ValueError, match=rf"B has shape \({shape[0]},.*\(4, 5\), \(1, 5\) or \(5,\)"):
-        linear_forward(np.ones((4, 3)), np.ones((3, 5)), np.ones(shape))
-    with pytest.raises(ValueError, match=r"B must be 1-D or 2-D; got shape \(1, 1, 5\)"):
-        linear_forward(np.ones((4, 3)), np.ones((3, 5)), np.ones((1, 1, 5)))
+@pytest.mark.parametrize("fn", BOTH, ids=["forward", "backward"])
+@pytest.mark.parametrize("shape", [(6,), (4,), (4, 1), (2, 5), (5, 4), (1, 1), (5, 5)])
+def test_bad_bias_shape_lists_the_allowed_ones(fn, shape):
+    # Y is (4, 5): B may be (4, 5), (1, 5) or (5,). (4,), a column (4, 1) or (1, 1) would broadcast
+    # in NumPy, and are refused all the same: they are not the shape of a bias of this layer.
+    shape_text = str(shape).replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(ValueError, match=rf"B has shape {shape_text}.*\(4, 5\), \(1, 5\) or \(5,\)"):
+        fn(np.ones((4, 3)), np.ones((3, 5)), np.ones(shape), np.ones((4, 5)))
 
 
-def test_dY_shape_must_be_Y_shape():
-    with pytest.raises(ValueError, match=r"dY has shape \(5, 4\).*Y = AW \+ B has shape \(4, 5\)"):
-        linear_backward(np.ones((4, 3)), np.ones((3, 5)), np.ones(5), np.ones((5, 4)))
+@pytest.mark.parametrize("fn", BOTH, ids=["forward", "backward"])
+@pytest.mark.parametrize("arg, shape", [("A", (3,)), ("A", (1, 4, 3)), ("W", (3,)), ("B", ()),
+                                        ("B", (1, 1, 5))])
+def test_wrong_ndim_is_refused(fn, arg, shape):
+    args = {"A": np.ones((4, 3)), "W": np.ones((3, 5)), "B": np.ones(5), "dY": np.ones((4, 5))}
+    args[arg] = np.ones(shape)
+    with pytest.raises(ValueError, match=rf"{arg} must be .*-D; got shape"):
+        fn(**args)
 
 
-@pytest.mark.parametrize("arg", ["A", "W", "B", "dY"])
-def test_non_finite_inputs_are_named(rng, arg):
-    args = {"A": rng.normal(size=(3, 2)), "W": rng.normal(size=(2, 4)), "B": rng.normal(size=(1, 4)),
-            "dY": rng.normal(size=(3, 4))}
-    args[arg][0, 1] = np.nan
-    with pytest.raises(ValueError, match=rf"{arg} must be finite; {arg}\[0, 1\] = nan"):
-        linear_backward(**args)
-    if arg != "dY":
-        args[arg][0, 1] = np.inf
-        with pytest.raises(ValueError, match=rf"{arg} must be finite"):
-            linear_forward(args["A"], args["W"], args["B"])
+@pytest.mark.parametrize("shape", [(5, 4), (4, 4), (4, 5, 1), (20,), (1, 5)])
+def test_dY_shape_must_be_Y_shape(shape):
+    # (5, 4) is Yᵀ, (20,) is Y flattened, (1, 5) a single row: none is ∂z/∂Y in denominator layout.
+    with pytest.raises(ValueError, match=r"dY (has shape|must be 2-D).*"):
+        linear_backward(np.ones((4, 3)), np.ones((3, 5)), np.ones(5), np.ones(shape))
+    if len(shape) == 2:
+        with pytest.raises(ValueError, match=rf"dY has shape \({shape[0]}, {shape[1]}\).*Y = AW \+ B "
+                                             r"has shape \(4, 5\)"):
+            linear_backward(np.ones((4, 3)), np.ones((3, 5)), np.ones(5), np.ones(shape))
 
 
-def test_empty_and_wrong_ndim_are_refused():
-    with pytest.raises(ValueError, match=r"A must not be empty; got shape \(0, 3\)"):
-        linear_forward(np.ones((0, 3)), np.ones((3, 2)), np.ones(2))
-    with pytest.raises(ValueError, match=r"W must be 2-D; got shape \(3,\)"):
-        linear_forward(np.ones((2, 3)), np.ones(3), np.ones(1))
+# Every argument of both functions (linear_forward has no dY).
+FN_ARGS = [(fn, arg) for fn in BOTH for arg in ["A", "W", "B", "dY"] if (fn, arg) != (_forward, "dY")]
+FN_ARG_IDS = [f"{fn.__name__[1:]}-{arg}" for fn, arg in FN_ARGS]
+
+
+@pytest.mark.parametrize("fn, arg", FN_ARGS, ids=FN_ARG_IDS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("size", ["small", "BLAS"])
+def test_non_finite_inputs_are_named(rng, fn, arg, bad, size):
+    # At a BLAS size (300×200), the bad entry meets only zeros in the products: a row or column of
+    # the other factor is 0 where it would be multiplied (IEEE: nan·0 = nan, inf·0 = nan).
+    m, n, n1 = (3, 2, 4) if size == "small" else (300, 200, 150)
+    args = {"A": rng.normal(size=(m, n)), "W": rng.normal(size=(n, n1)), "B": rng.normal(size=(1, n1)),
+            "dY": rng.normal(size=(m, n1))}
+    i, j = (0, 1)
+    args[arg][i, j] = bad
+    if arg == "A":  # A[i, j] multiplies row j of W and, in dW = Aᵀ dY, row i of dY
+        args["W"][j, :] = 0.0
+        args["dY"][i, :] = 0.0
+    elif arg == "W":  # W[i, j] multiplies column i of A and, in dA = dY Wᵀ, column j of dY
+        args["A"][:, i] = 0.0
+        args["dY"][:, j] = 0.0
+    elif arg == "dY":
+        args["W"][:, j] = 0.0
+        args["A"][i, :] = 0.0
+    with pytest.raises(ValueError, match=rf"{arg} must be finite; {arg}\[{i}, {j}\] = {bad}"):
+        fn(**args)
+
+
+@pytest.mark.parametrize("fn, arg", FN_ARGS, ids=FN_ARG_IDS)
+def test_complex_empty_and_text_are_refused(fn, arg):
+    args = {"A": np.ones((2, 3)), "W": np.ones((3, 2)), "B": np.ones(2), "dY": np.ones((2, 2))}
+    shape = args[arg].shape
+    with pytest.raises(ValueError, match=rf"{arg} must be real"):
+        fn(**(args | {arg: np.ones(shape) * 1j}))
+    with pytest.raises(ValueError, match=rf"{arg} must not be empty; got shape"):
+        fn(**(args | {arg: np.ones(shape[:-1] + (0,))}))
+    with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array"):
+        fn(**(args | {arg: np.full(shape, "1")}))
+
+
+def test_overflow_is_an_error_not_a_silent_inf():
+    big = np.array([[1e200]])
+    with pytest.raises(ValueError, match="linear_forward overflowed"):
+        linear_forward(big, big, np.zeros(1))
+    with pytest.raises(ValueError, match=r"linear_backward \(dA\) overflowed"):
+        linear_backward(np.ones((1, 1)), big, np.zeros(1), big)
+    with pytest.raises(ValueError, match=r"linear_backward \(dW\) overflowed"):
+        linear_backward(big, np.ones((1, 1)), np.zeros(1), big)
+    with pytest.raises(ValueError, match=r"linear_backward \(dB\) overflowed"):
+        linear_backward(np.zeros((2, 1)), np.zeros((1, 1)), np.zeros(1), np.full((2, 1), 1e308))
