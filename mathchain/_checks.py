@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -60,7 +62,11 @@ def finite_result(what: str, result, inputs: dict[str, np.ndarray]):
     products: every input entry is multiplied into some output, and IEEE arithmetic carries NaN and
     inf through (nan·0 = nan, inf·0 = nan), so a finite result means finite inputs.
     """
-    if np.all(np.isfinite(result)):
+    flat = np.ravel(result)
+    with np.errstate(over="ignore"):
+        if math.isfinite(flat @ flat):  # fast path: any NaN or inf makes Σ rᵢ² non-finite
+            return result
+    if np.isfinite(flat).all():  # Σ rᵢ² overflowed, the entries did not
         return result
     for name, a in inputs.items():
         require_finite(name, a)
