@@ -21,7 +21,7 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.
         raise ValueError(what) from exc
     if np.iscomplexobj(raw):
         raise ValueError(f"{name} must be real; got a complex array")
-    if raw.dtype.kind in "USV":  # text: a float64 conversion would parse "1.5" silently
+    if raw.dtype.kind in "USVO":  # text would be parsed ("1.5") and None would become nan, silently
         raise ValueError(f"{what} of dtype {raw.dtype}")
     try:
         a = raw.astype(np.float64, copy=False)

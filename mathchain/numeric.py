@@ -39,8 +39,11 @@ def numeric_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
     Costs ``2 * x.size + 1`` evaluations of ``f``; truncation error O(ε²).
     """
     x = _checks.array("x", x)
-    eps = _checks.positive("eps", eps)
-    y0 = _evaluate(f, x.copy(), "x")
+    return _central_differences(f, x, _checks.positive("eps", eps), _evaluate(f, x.copy(), "x"))
+
+
+def _central_differences(f: Callable, x: np.ndarray, eps: float, y0: np.ndarray) -> np.ndarray:
+    """The Jacobian loop of :func:`numeric_jacobian`, given f(x) = y0 (evaluated once)."""
     jac = np.empty((y0.size, x.size))
     for j in range(x.size):
         step = np.zeros(x.size)
@@ -71,7 +74,8 @@ def numeric_gradient(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
             f"({y0.size} entries). "
             "Use numeric_jacobian for vector-valued functions."
         )
-    return numeric_jacobian(f, x, eps).reshape(x.shape)  # gradient = Jacobianᵀ, shaped like x
+    eps = _checks.positive("eps", eps)
+    return _central_differences(f, x, eps, y0).reshape(x.shape)  # gradient = Jacobianᵀ, shaped like x
 
 
 def check_gradient(

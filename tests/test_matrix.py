@@ -9,13 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mathchain import LinearGrads, linear_backward, linear_forward, numeric_gradient
-from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES
-
-# mathchain and autograd compute the same sums of products in different orders: they differ by at
-# most a small multiple of machine epsilon (2.2e-16) × (sizes) × the sums taken in absolute values.
-# 1e-12 of that scale is a wide margin for sizes ≤ 8, and a missing transpose is an O(1) error.
-ORDER_RTOL = 1e-12
-
+from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES, ORDER_RTOL
 
 # --- hand-computed cases --------------------------------------------------------------------------
 

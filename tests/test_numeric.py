@@ -382,3 +382,20 @@ def test_text_is_refused_not_parsed(name, text):
 def test_non_numeric_f_output_is_refused():
     with pytest.raises(ValueError, match="f must return real numbers"):
         numeric_jacobian(lambda x: x > 0, np.array([1.0]))
+
+
+def test_numeric_gradient_costs_2n_plus_1_evaluations():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(np.sum(x**2))
+
+    numeric_gradient(f, np.ones(4))
+    assert len(calls) == 2 * 4 + 1
+
+
+@pytest.mark.parametrize("value", [None, [1.0, None], np.array([1.0, None], dtype=object)])
+def test_none_is_refused_not_turned_into_nan(value):
+    with pytest.raises(ValueError, match="x must be a real numeric array"):
+        numeric_jacobian(np.sin, value)

@@ -18,13 +18,7 @@ from mathchain import (
     least_squares_loss,
     numeric_gradient,
 )
-from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES
-
-# ⟨u, J v⟩ and ⟨Jᵀu, v⟩ (or mathchain and autograd) add the same products in different orders:
-# they differ by at most a small multiple of machine epsilon (2.2e-16) × (sizes) × the same sums
-# taken in absolute values, e.g. |u|ᵀ|J₁|⋯|Jₖ||v|. 1e-12 of that scale leaves a wide margin for the
-# sizes here (≤ 8), while a missing transpose is an O(1) relative error.
-ORDER_RTOL = 1e-12
+from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES, ORDER_RTOL
 
 # Chains of Jacobian shapes (dims[i], dims[i+1]) for the sweeps: 1×1, column, row, square,
 # non-square, and longer mixed chains.

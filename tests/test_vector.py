@@ -13,12 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import mathchain
 from mathchain import jacobian_chain, numeric_jacobian
-from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL
-
-# Two evaluation orders of the same product differ only by rounding: entrywise at most a small
-# multiple of (machine epsilon ≈ 2.2e-16) × (inner dimensions) × (|M₁||M₂|⋯|Mₖ|). 1e-12 leaves a
-# wide margin for the dimensions used here (≤ 8 per factor, ≤ 6 factors) yet catches any wrong entry.
-ORDER_RTOL = 1e-12
+from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, ORDER_RTOL
 
 
 def test_hand_computed_product():

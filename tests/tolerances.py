@@ -13,3 +13,10 @@ EXACT_ATOL = 1e-10
 
 # Shapes for sweeps: 1×1, row, column, square and non-square (both orientations).
 MATRIX_SHAPES = [(1, 1), (1, 4), (4, 1), (3, 3), (2, 5), (5, 2)]
+
+# Two evaluation orders of the same sums of products (⟨u, Jv⟩ vs ⟨Jᵀu, v⟩, a chain bracketed two
+# ways, mathchain vs autograd) differ only by rounding: entrywise at most a small multiple of machine
+# epsilon (2.2e-16) × (inner dimensions) × the same sums taken in absolute values. 1e-12 of that scale
+# is a wide margin for the sizes used (≤ 8 per factor, ≤ 6 factors), while a missing transpose is an
+# O(1) relative error.
+ORDER_RTOL = 1e-12
