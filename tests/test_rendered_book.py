@@ -2,26 +2,33 @@
 
 For every page of the table of contents (and Sphinx's index and search pages):
 
-* math is typeset by MathJax, with no MathJax error;
-* no request leaves the built folder (the book must work with no network);
-* every image has loaded;
-* every internal link and anchor points at an existing page and element id;
-* the JavaScript console shows no error.
+* math is typeset by MathJax, with no MathJax error and no TeX left as text;
+* no request leaves the built folder (the book must work with no network), and none fails;
+* every image has loaded, and every figure a chapter notebook outputs is on its page;
+* every internal link and anchor points at an existing page (inside the book) and element id;
+* the JavaScript console shows no error, and no script is included twice;
+* a full-page screenshot is written to ``_build/screenshots/`` (``make screenshots`` runs only that).
 
-Each check is a function that returns a list of problems, so ``test_checks_bite`` can prove on a
-deliberately broken page, on every run, that each check reports what it should.
+Each check is a function that returns a list of problems naming the page, so ``test_checks_bite``
+can prove on a deliberately broken page, on every run, that each check reports what it should.
 
-The book is built (``jupyter-book build . -W -n --keep-going``) unless ``_build/html`` is newer than
-every source; ``MATHCHAIN_HTML_DIR`` points the tests at another built copy. Chromium is Debian's
-``chromium`` package (Playwright's own browser download needs the internet): missing, it is an error.
+The book is rebuilt (``jupyter-book build . --all -W -n --keep-going``) when a page of
+``_build/html`` is older than its source or than any source every page depends on (``_config.yml``,
+``_toc.yml``, ``references.bib``, ``_ext/``, ``mathchain/``): Sphinx's incremental build does not
+notice a change to ``mathchain``, hence ``--all``. ``MATHCHAIN_HTML_DIR`` points the tests at another
+built copy, used as it is; screenshots then go next to it (``<dir>/../screenshots``) unless
+``MATHCHAIN_SCREENSHOT_DIR`` says where. Chromium is Debian's ``chromium`` package (Playwright's
+own browser download needs the internet): missing, it is an error, never a skip.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -30,8 +37,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["intro.md", "references.md", "references.bib", "_config.yml", "_toc.yml", "chapters",
-           "mathchain", "_ext"]
+# Sources every page depends on; a page also depends on its own source (intro.md, chapters/*.ipynb).
+GLOBAL_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "mathchain"]
 # pydata-sphinx-theme logs this through console.error on file:// pages (it cannot read the saved
 # theme mode there). It is the theme's noise, not a fault of the book; nothing broader is ignored.
 KNOWN_THEME_NOISE = "Got invalid theme mode: . Resetting to auto."
@@ -39,32 +46,56 @@ LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 30_000
+MATHJAX_TIMEOUT_MS = 20_000
 
 
 # --- which pages --------------------------------------------------------------------------------
 
-def toc_pages() -> list[str]:
-    """Pages of the book, as paths relative to the HTML root, in reading order."""
+def toc_docs() -> list[str]:
+    """Documents of the book, without suffix, in reading order (``intro``, ``chapters/00-…``)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
     for part in toc.get("parts", []):
         files += [entry["file"] for entry in part.get("chapters", [])]
     files += [entry["file"] for entry in toc.get("chapters", [])]
-    return [f"{Path(f).with_suffix('')}.html" for f in files] + ["genindex.html", "search.html"]
+    return [str(Path(f).with_suffix("")) for f in files]
 
 
-CHAPTER_PAGES = [p for p in toc_pages() if p.startswith("chapters/")]
+CONTENT_PAGES = [f"{doc}.html" for doc in toc_docs()]
+SPHINX_PAGES = ["genindex.html", "search.html"]
+CHAPTER_PAGES = [p for p in CONTENT_PAGES if p.startswith("chapters/")]
 
 
 # --- the built book -------------------------------------------------------------------------------
 
-def _newest_source_mtime() -> float:
-    newest = 0.0
-    for name in SOURCES:
-        path = ROOT / name
-        paths = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        newest = max([newest] + [p.stat().st_mtime for p in paths if "__pycache__" not in p.parts])
-    return newest
+def _files(name: str) -> list[Path]:
+    path = ROOT / name
+    if path.is_file():
+        return [path]
+    return [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+            and ".ipynb_checkpoints" not in p.parts]
+
+
+def _source_of(doc: str) -> Path | None:
+    for suffix in (".md", ".ipynb", ".rst"):
+        if (ROOT / f"{doc}{suffix}").is_file():
+            return ROOT / f"{doc}{suffix}"
+    return None
+
+
+def stale_pages(html: Path) -> list[str]:
+    """Pages missing from ``html`` or older than a source they are built from."""
+    global_files = [p for name in GLOBAL_SOURCES for p in _files(name)]
+    newest_global = max((p.stat().st_mtime for p in global_files), default=0.0)
+    stale = []
+    for doc in toc_docs():
+        page, source = html / f"{doc}.html", _source_of(doc)
+        newest = max(newest_global, source.stat().st_mtime if source else 0.0)
+        if not page.is_file():
+            stale.append(f"{doc}.html (missing)")
+        elif page.stat().st_mtime < newest:
+            stale.append(f"{doc}.html (older than its sources)")
+    return stale
 
 
 @pytest.fixture(scope="session")
@@ -75,14 +106,25 @@ def html_dir() -> Path:
         assert (path / "index.html").is_file(), f"MATHCHAIN_HTML_DIR={override} has no index.html"
         return path
     path = ROOT / "_build" / "html"
-    stamp = path / "index.html"
-    if not stamp.is_file() or stamp.stat().st_mtime < _newest_source_mtime():
+    stale = stale_pages(path)
+    if stale:
         jb = Path(sys.executable).with_name("jupyter-book")
-        done = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=ROOT,
-                              capture_output=True, text=True)
+        command = [str(jb) if jb.exists() else "jupyter-book", "build", ".", "--all",
+                   "-W", "-n", "--keep-going"]
+        print(f"rebuilding the book, stale: {', '.join(stale)}", file=sys.stderr)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if done.returncode != 0:
-            pytest.fail("the book build failed:\n" + (done.stdout + done.stderr)[-4000:])
+            pytest.fail(f"the book build failed ({' '.join(command)}, exit {done.returncode}):\n"
+                        + (done.stdout + done.stderr)[-4000:])
+        still = stale_pages(path)
+        assert not still, f"the build did not refresh: {', '.join(still)}"
     return path
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(html_dir) -> Path:
+    override = os.environ.get("MATHCHAIN_SCREENSHOT_DIR")
+    return Path(override).resolve() if override else html_dir.parent / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +132,7 @@ def browser():
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Chromium is not installed: the rendered-book tests need it. "
-                    "Install it with: sudo apt-get install -y chromium")
+                    "Install it with: sudo apt-get install -y chromium  (or: make browser)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -102,34 +144,40 @@ def browser():
 class Visit:
     """One page opened in the browser, with what it requested and logged."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, lands_on: Path | None = None):
         self.path = path
         self.requests: list[str] = []
+        self.failed: list[str] = []
         self.console_errors: list[str] = []
         self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.set_default_timeout(TIMEOUT_MS)
         self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda request: self.failed.append(
+            f"{request.url} ({request.failure})"))
         self.page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
         self.page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
         self.page.goto(path.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+        if lands_on is not None:  # a redirecting page: wait for the page it leads to
+            self.page.wait_for_url(lands_on.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
         # Typesetting is asynchronous: wait until MathJax says it is done (if the page loads it).
-        self.page.evaluate("""async () => {
-            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-                await MathJax.startup.promise;
-            }
-        }""")
+        self.mathjax_finished = self.page.evaluate("""async (ms) => {
+            if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return true;
+            const late = new Promise(done => setTimeout(() => done(false), ms));
+            return await Promise.race([MathJax.startup.promise.then(() => true), late]);
+        }""", MATHJAX_TIMEOUT_MS)
 
     def close(self):
         self.page.close()
 
 
 @pytest.fixture
-def visit(browser, html_dir, request):
+def visit(browser, html_dir):
     opened = []
 
-    def open_page(relative: str) -> Visit:
+    def open_page(relative: str, lands_on: str | None = None) -> Visit:
         path = html_dir / relative
         assert path.is_file(), f"{relative}: page missing from the built book ({path})"
-        v = Visit(browser, path)
+        v = Visit(browser, path, lands_on=html_dir / lands_on if lands_on else None)
         opened.append(v)
         return v
 
@@ -140,12 +188,17 @@ def visit(browser, html_dir, request):
 
 # --- the checks: each returns a list of problems naming the page ------------------------------------
 
-def check_math(v: Visit, name: str) -> list[str]:
+def check_math(v: Visit, name: str, expect_math: bool = False) -> list[str]:
+    """Math typeset, without errors; ``expect_math``: the page must have some typeset math."""
     found = v.page.evaluate(r"""() => ({
         source: document.querySelectorAll('.math').length,
         typeset: document.querySelectorAll('mjx-container').length,
         errors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
                      .map(e => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 5),
+        inputError: document.body.innerText.includes('Math input error'),
+        // MathJax's noundefined extension shows an unknown macro (\R without its definition) in red
+        undefined: Array.from(document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]'))
+                        .map(e => e.textContent).filter(t => t.startsWith('\\')).slice(0, 5),
         raw: Array.from(document.querySelectorAll('.math'))
                   .filter(e => !e.querySelector('mjx-container') && e.tagName !== 'MJX-CONTAINER')
                   .map(e => e.textContent.trim().slice(0, 60)).slice(0, 5),
@@ -164,27 +217,23 @@ def check_math(v: Visit, name: str) -> list[str]:
         })(),
     })""")
     problems = []
+    if not v.mathjax_finished:
+        problems.append(f"{name}: MathJax did not finish typesetting within {MATHJAX_TIMEOUT_MS} ms")
     if found["source"] and not found["mathjax"]:
         problems.append(f"{name}: has {found['source']} math elements but MathJax did not load")
-    if found["source"] and not found["typeset"]:
+    if (found["source"] or expect_math) and not found["typeset"]:
         problems.append(f"{name}: has {found['source']} math elements and none was typeset")
     if found["raw"]:
         problems.append(f"{name}: math left as raw source: {found['raw']}")
     if found["errors"]:
         problems.append(f"{name}: MathJax errors: {found['errors']}")
+    if found["undefined"]:
+        problems.append(f"{name}: undefined TeX macros: {found['undefined']}")
+    if found["inputError"]:
+        problems.append(f"{name}: MathJax shows 'Math input error'")
     if found["stray"]:
         problems.append(f"{name}: TeX shown as text: {found['stray']}")
     return problems
-
-
-def check_requests(v: Visit, name: str) -> list[str]:
-    outside = sorted({url for url in v.requests if urlsplit(url).scheme not in LOCAL_SCHEMES})
-    return [f"{name}: request leaves the built book: {url}" for url in outside]
-
-
-def check_console(v: Visit, name: str) -> list[str]:
-    return [f"{name}: console error: {text}" for text in v.console_errors
-            if text != KNOWN_THEME_NOISE]
 
 
 def check_images(v: Visit, name: str) -> list[str]:
@@ -201,11 +250,27 @@ def check_images(v: Visit, name: str) -> list[str]:
     return [f"{name}: image did not load: {src}" for src in broken]
 
 
-class _LinksAndIds(HTMLParser):
+def check_requests(v: Visit, name: str) -> list[str]:
+    """Run after the checks that make the page load more (images), so their requests count too."""
+    outside = sorted({url for url in v.requests if urlsplit(url).scheme not in LOCAL_SCHEMES})
+    return ([f"{name}: request leaves the built book: {url}" for url in outside]
+            + [f"{name}: request failed: {failure}" for failure in sorted(set(v.failed))])
+
+
+def check_console(v: Visit, name: str) -> list[str]:
+    return [f"{name}: console error: {text}" for text in v.console_errors
+            if text != KNOWN_THEME_NOISE]
+
+
+class _PageParser(HTMLParser):
+    """Links, element ids and scripts of one HTML file."""
+
     def __init__(self):
         super().__init__()
         self.links: list[str] = []
         self.ids: set[str] = set()
+        self.scripts: list[str] = []
+        self._script: dict | None = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -214,31 +279,47 @@ class _LinksAndIds(HTMLParser):
                 self.ids.add(attrs[key])
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
+        if tag == "script":
+            self._script = {"src": attrs.get("src"), "body": ""}
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._script["body"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            src, body = self._script["src"], self._script["body"].strip()
+            self.scripts.append(f"src={src}" if src else body)
+            self._script = None
 
 
-def _parse(path: Path, cache: dict) -> _LinksAndIds:
+def _parse(path: Path, cache: dict) -> _PageParser:
     if path not in cache:
-        parser = _LinksAndIds()
+        parser = _PageParser()
         parser.feed(path.read_text(encoding="utf-8", errors="replace"))
         cache[path] = parser
     return cache[path]
 
 
-def check_links(page_path: Path, name: str, cache: dict | None = None) -> list[str]:
-    """Every relative link must reach an existing file, and its #fragment an existing id."""
+def check_links(page_path: Path, root: Path, name: str, cache: dict | None = None) -> list[str]:
+    """Every relative link must reach an existing file inside ``root``, its #fragment an existing id."""
     cache = {} if cache is None else cache
+    root = root.resolve()
     problems = []
     for href in _parse(page_path, cache).links:
         parts = urlsplit(href)
         if parts.scheme and parts.scheme != "file" or href.startswith("//"):
             continue  # an external link is not a request; the request check covers loading
         target = page_path if not parts.path else (
-            Path(unquote(parts.path)) if parts.scheme == "file"
+            Path(unquote(parts.path)).resolve() if parts.scheme == "file"
             else (page_path.parent / unquote(parts.path)).resolve())
+        if not target.is_relative_to(root):
+            problems.append(f"{name}: link {href!r} leads out of the built book, to {target}")
+            continue
         if target.is_dir():
             target = target / "index.html"
         if not target.is_file():
-            problems.append(f"{name}: broken link {href!r}: {target.name} does not exist")
+            problems.append(f"{name}: broken link {href!r}: {target.relative_to(root)} does not exist")
             continue
         fragment = unquote(parts.fragment)
         if fragment and target.suffix == ".html" and fragment not in _parse(target, cache).ids:
@@ -246,42 +327,74 @@ def check_links(page_path: Path, name: str, cache: dict | None = None) -> list[s
     return problems
 
 
+def check_scripts_once(page_path: Path, name: str, cache: dict | None = None) -> list[str]:
+    """No script twice on a page (Jupyter Book 1.0.4 repeats sphinx-thebe's; see _ext/)."""
+    counts = Counter(_parse(page_path, {} if cache is None else cache).scripts)
+    return [f"{name}: script included {n} times: {script[:80]!r}"
+            for script, n in counts.items() if n > 1]
+
+
+def _figure_outputs(notebook: Path) -> int:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(1 for cell in cells if cell["cell_type"] == "code" for out in cell.get("outputs", [])
+               if any(kind.startswith("image/") for kind in out.get("data", {})))
+
+
+def check_notebook(v: Visit, root: Path, name: str, cache: dict | None = None) -> list[str]:
+    """A notebook page shows one loaded image per figure output and links to the notebook."""
+    relative = Path(name).with_suffix(".ipynb")
+    notebook = root / "_sources" / relative
+    if not notebook.is_file():
+        return [f"{name}: the notebook is not in the built book (_sources/{relative})"]
+    problems = []
+    expected = _figure_outputs(notebook)
+    widths = v.page.evaluate("Array.from(document.images)"
+                             ".filter(i => (i.getAttribute('src') || '').includes('_images/'))"
+                             ".map(i => i.naturalWidth)")
+    if len(widths) != expected:
+        problems.append(f"{name}: figures on the page: {len(widths)}, "
+                        f"figure outputs in the notebook: {expected}")
+    if not all(width > 0 for width in widths):
+        problems.append(f"{name}: a figure did not load (widths {widths})")
+    links = _parse(root / name, {} if cache is None else cache).links
+    if not any(urlsplit(href).path.endswith(f"_sources/{relative}") for href in links):
+        problems.append(f"{name}: no download link for _sources/{relative}")
+    return problems
+
+
 # --- the tests --------------------------------------------------------------------------------------
 
-_LINK_CACHE: dict = {}
+_PARSED: dict = {}
+NOTEBOOK_PAGES = [f"{doc}.html" for doc in toc_docs()
+                  if (source := _source_of(doc)) is not None and source.suffix == ".ipynb"]
 
 
-@pytest.mark.parametrize("name", toc_pages())
+@pytest.mark.parametrize("name", CONTENT_PAGES + SPHINX_PAGES)
 def test_page_renders_offline(visit, html_dir, name):
     v = visit(name)
-    problems = (check_math(v, name) + check_requests(v, name) + check_images(v, name)
-                + check_console(v, name) + check_links(html_dir / name, name, _LINK_CACHE))
+    page_path = html_dir / name
+    # Every content page of this course has math: a page that lost it all must not pass.
+    problems = (check_math(v, name, expect_math=name in CONTENT_PAGES) + check_images(v, name)
+                + check_requests(v, name) + check_console(v, name)
+                + check_links(page_path, html_dir, name, _PARSED)
+                + check_scripts_once(page_path, name, _PARSED))
+    if name in NOTEBOOK_PAGES:
+        problems += check_notebook(v, html_dir, name, _PARSED)
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", [p for p in toc_pages() if p not in ("genindex.html", "search.html")])
-def test_pages_with_math_are_typeset(visit, name):
-    """Every content page of this course has math; a page that lost it all would pass the above."""
-    v = visit(name)
-    count = v.page.evaluate("document.querySelectorAll('mjx-container').length")
-    assert count > 0, f"{name}: no typeset math at all"
+def test_front_page_redirects_to_intro(visit, html_dir):
+    """``make book`` tells the reader to open index.html: it must land on the first page."""
+    first = f"{toc_docs()[0]}.html"
+    v = visit("index.html", lands_on=first)  # times out naming the expected page if it does not
+    name = f"index.html -> {first}"
+    problems = check_math(v, name, expect_math=True) + check_requests(v, name) + check_console(v, name)
+    assert not problems, "\n".join(problems)
 
 
-def test_notebook_pages_have_figures_and_downloads(visit, html_dir):
-    for name in CHAPTER_PAGES:
-        html = (html_dir / name).read_text(encoding="utf-8")
-        assert ".ipynb" in html, f"{name}: no download link for the notebook"
-    for name in ["chapters/00-layouts.html", "chapters/02-scalar-by-vector.html",
-                 "chapters/03-scalar-by-matrix.html"]:
-        v = visit(name)
-        sizes = v.page.evaluate("Array.from(document.images).filter(i => i.src.includes('_images'))"
-                                ".map(i => i.naturalWidth)")
-        assert sizes and min(sizes) > 0, f"{name}: no figure output rendered ({sizes})"
-
-
-@pytest.mark.parametrize("name", CHAPTER_PAGES)
-def test_screenshot(visit, html_dir, name):
-    out = ROOT / "_build" / "screenshots" / (Path(name).stem + ".png")
+@pytest.mark.parametrize("name", CONTENT_PAGES)
+def test_screenshot(visit, screenshot_dir, name):
+    out = screenshot_dir / (Path(name).stem + ".png")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     visit(name).page.screenshot(path=str(out), full_page=True)
@@ -290,35 +403,76 @@ def test_screenshot(visit, html_dir, name):
 
 def test_checks_bite(browser, html_dir, tmp_path):
     """Each check must report a page broken in its way, naming the page and the problem."""
-    shutil.copytree(html_dir / "_static" / "mathjax", tmp_path / "_static" / "mathjax")
+    (tmp_path / "_static").symlink_to(html_dir / "_static", target_is_directory=True)
     (tmp_path / "exists.html").write_text('<html><body><p id="here">ok</p></body></html>')
     (tmp_path / "broken.html").write_text("""<!DOCTYPE html><html><head>
 <script>window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)']]}};</script>
 <script defer src="_static/mathjax/tex-chtml.js"></script>
 <script src="https://cdn.example.org/library.js"></script>
+<script src="_static/missing.js"></script>
+<script>var twice = 1;</script>
+<script>var twice = 1;</script>
 </head><body>
 <span class="math">\\(\\frac{\\)</span>
+<span class="math">\\(\\frac{1}\\)</span>
+<span class="math">\\(x^2 + \\R + \\color{red}{y}\\)</span>
 <p>an untypeset $x^2$ in the prose</p>
 <a href="missing.html">a missing page</a>
 <a href="exists.html#nowhere">a missing anchor</a>
 <a href="exists.html#here">a good anchor</a>
+<a href="#here-too">an anchor on this page</a><span id="here-too"></span>
+<a href="../outside.html">out of the book</a>
+<a href="https://example.org/">an external link is fine</a>
 <img src="_images/missing.png">
 <script>console.error("something broke");</script>
 </body></html>""")
-    v = Visit(browser, tmp_path / "broken.html")
+    (tmp_path / "no-math.html").write_text("<html><body><p>prose only</p></body></html>")
+    (tmp_path / "_sources").mkdir()
+    (tmp_path / "_sources" / "broken.ipynb").write_text(json.dumps({"cells": [{
+        "cell_type": "code", "source": "plt.show()",
+        "outputs": [{"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo="}}] * 2}]}))
+    name = "broken.html"
+    v = Visit(browser, tmp_path / name)
     try:
-        name = "broken.html"
-        math, requests = check_math(v, name), check_requests(v, name)
-        images, console = check_images(v, name), check_console(v, name)
-        links = check_links(tmp_path / "broken.html", name)
+        math, images = check_math(v, name), check_images(v, name)
+        requests, console = check_requests(v, name), check_console(v, name)
+        notebook = check_notebook(v, tmp_path, name)
     finally:
         v.close()
-    assert any("MathJax errors" in p or "raw source" in p for p in math), math
+    links = check_links(tmp_path / name, tmp_path, name)
+    scripts = check_scripts_once(tmp_path / name, name)
+    outside = tmp_path.parent / "outside.html"
+    # An unbalanced brace hides the closing delimiter, so MathJax leaves the TeX as it is; a missing
+    # argument is typeset as an error. (An undefined macro is not an error: MathJax shows it in red.)
+    assert f"{name}: math left as raw source: ['\\\\(\\\\frac{{\\\\)']" in math, math
+    assert any(p.startswith(f"{name}: MathJax errors: ") and "Missing argument" in p for p in math), math
+    assert f"{name}: undefined TeX macros: ['\\\\R']" in math, math
     assert any("TeX shown as text: ['$x^2$']" in p for p in math), math
-    assert requests == [f"{name}: request leaves the built book: https://cdn.example.org/library.js"]
+    assert not any("none was typeset" in p or "did not load" in p for p in math), math
+    assert requests[0] == f"{name}: request leaves the built book: https://cdn.example.org/library.js"
+    assert any(p.startswith(f"{name}: request failed: ") and "_static/missing.js" in p
+               for p in requests), requests
     assert images == [f"{name}: image did not load: _images/missing.png"]
     assert any("something broke" in p for p in console), console
     assert sorted(links) == sorted([
         f"{name}: broken link 'missing.html': missing.html does not exist",
-        f"{name}: broken anchor 'exists.html#nowhere': no element with id 'nowhere'"])
-    assert all(p.startswith(f"{name}: ") for p in math + requests + images + console + links)
+        f"{name}: broken anchor 'exists.html#nowhere': no element with id 'nowhere'",
+        f"{name}: link '../outside.html' leads out of the built book, to {outside}"])
+    assert scripts == [f"{name}: script included 2 times: 'var twice = 1;'"]
+    assert notebook == [f"{name}: figures on the page: 1, figure outputs in the notebook: 2",
+                        f"{name}: a figure did not load (widths [0])",
+                        f"{name}: no download link for _sources/broken.ipynb"], notebook
+    everything = math + requests + images + console + links + scripts + notebook
+    assert all(p.startswith(f"{name}: ") for p in everything), everything
+
+    # A page whose math vanished, and the theme's one tolerated message but nothing near it.
+    v = Visit(browser, tmp_path / "no-math.html")
+    try:
+        assert check_math(v, "no-math.html", expect_math=True) == [
+            "no-math.html: has 0 math elements and none was typeset"]
+        assert check_math(v, "no-math.html") == []
+        v.console_errors += [KNOWN_THEME_NOISE, "Got invalid theme mode: dark. Resetting to auto."]
+        assert check_console(v, "no-math.html") == [
+            "no-math.html: console error: Got invalid theme mode: dark. Resetting to auto."]
+    finally:
+        v.close()
