@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 # Sources every page depends on; a page also depends on its own source (intro.md, chapters/*.ipynb).
@@ -114,8 +117,9 @@ def html_dir() -> Path:
         print(f"rebuilding the book, stale: {', '.join(stale)}", file=sys.stderr)
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if done.returncode != 0:
+            log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no terminal colours
             pytest.fail(f"the book build failed ({' '.join(command)}, exit {done.returncode}):\n"
-                        + (done.stdout + done.stderr)[-4000:])
+                        + log[-4000:])
         still = stale_pages(path)
         assert not still, f"the build did not refresh: {', '.join(still)}"
     return path
@@ -133,8 +137,6 @@ def browser():
     if executable is None:
         pytest.fail("Chromium is not installed: the rendered-book tests need it. "
                     "Install it with: sudo apt-get install -y chromium  (or: make browser)")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield browser
@@ -158,7 +160,11 @@ class Visit:
         self.page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
         self.page.goto(path.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
         if lands_on is not None:  # a redirecting page: wait for the page it leads to
-            self.page.wait_for_url(lands_on.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+            try:
+                self.page.wait_for_url(lands_on.as_uri(), wait_until="load", timeout=TIMEOUT_MS)
+            except PlaywrightError as exc:
+                raise AssertionError(f"{path.name}: does not lead to {lands_on.name} "
+                                     f"(at {self.page.url}): {exc.message.splitlines()[0]}") from None
         # Typesetting is asynchronous: wait until MathJax says it is done (if the page loads it).
         self.mathjax_finished = self.page.evaluate("""async (ms) => {
             if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return true;
@@ -194,6 +200,7 @@ def check_math(v: Visit, name: str, expect_math: bool = False) -> list[str]:
         source: document.querySelectorAll('.math').length,
         typeset: document.querySelectorAll('mjx-container').length,
         errors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]'))
+                     .filter(e => !e.closest('mjx-assistive-mml'))  // the same error, for screen readers
                      .map(e => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 5),
         inputError: document.body.innerText.includes('Math input error'),
         // MathJax's noundefined extension shows an unknown macro (\R without its definition) in red
@@ -399,6 +406,22 @@ def test_screenshot(visit, screenshot_dir, name):
     out.unlink(missing_ok=True)
     visit(name).page.screenshot(path=str(out), full_page=True)
     assert out.is_file() and out.stat().st_size > 10_000, f"{name}: screenshot not written ({out})"
+
+
+def test_stale_pages_are_noticed(tmp_path):
+    """The freshness rule behind the build fixture: a missing or outdated page means a rebuild."""
+    pages = [tmp_path / page for page in CONTENT_PAGES]
+    newest = max(p.stat().st_mtime for name in GLOBAL_SOURCES for p in _files(name))
+    newest = max([newest] + [_source_of(doc).stat().st_mtime for doc in toc_docs()])
+    for page in pages:
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("built")
+        os.utime(page, (newest + 10, newest + 10))
+    assert stale_pages(tmp_path) == []
+    os.utime(pages[1], (newest - 10, newest - 10))  # older than the sources it is built from
+    pages[-1].unlink()
+    assert stale_pages(tmp_path) == [f"{CONTENT_PAGES[1]} (older than its sources)",
+                                     f"{CONTENT_PAGES[-1]} (missing)"]
 
 
 def test_checks_bite(browser, html_dir, tmp_path):
