@@ -355,8 +355,8 @@ def check_notebook(v: Visit, root: Path, name: str, cache: dict | None = None) -
         return [f"{name}: the notebook is not in the built book (_sources/{relative})"]
     problems = []
     expected = _figure_outputs(notebook)
-    widths = v.page.evaluate("Array.from(document.images)"
-                             ".filter(i => (i.getAttribute('src') || '').includes('_images/'))"
+    # myst-nb puts each cell's outputs in div.cell_output (a figure in the prose is not counted)
+    widths = v.page.evaluate("Array.from(document.querySelectorAll('.cell_output img'))"
                              ".map(i => i.naturalWidth)")
     if len(widths) != expected:
         problems.append(f"{name}: figures on the page: {len(widths)}, "
@@ -446,7 +446,8 @@ def test_checks_bite(browser, html_dir, tmp_path):
 <a href="#here-too">an anchor on this page</a><span id="here-too"></span>
 <a href="../outside.html">out of the book</a>
 <a href="https://example.org/">an external link is fine</a>
-<img src="_images/missing.png">
+<div class="cell_output"><img src="_images/missing.png"></div>
+<img src="_static/mathjax/missing-prose-figure.png">
 <script>console.error("something broke");</script>
 </body></html>""")
     (tmp_path / "no-math.html").write_text("<html><body><p>prose only</p></body></html>")
@@ -475,7 +476,8 @@ def test_checks_bite(browser, html_dir, tmp_path):
     assert requests[0] == f"{name}: request leaves the built book: https://cdn.example.org/library.js"
     assert any(p.startswith(f"{name}: request failed: ") and "_static/missing.js" in p
                for p in requests), requests
-    assert images == [f"{name}: image did not load: _images/missing.png"]
+    assert images == [f"{name}: image did not load: _images/missing.png",
+                      f"{name}: image did not load: _static/mathjax/missing-prose-figure.png"]
     assert any("something broke" in p for p in console), console
     assert sorted(links) == sorted([
         f"{name}: broken link 'missing.html': missing.html does not exist",
