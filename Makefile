@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-BOOK_FLAGS := -W -n --keep-going
+BOOK_FLAGS := --all -W -n --keep-going  # --all: a page re-runs its notebook even when only mathchain changed
 
 .PHONY: help book test lint test-package test-notebooks test-book test-rendered browser lab notebooks bench screenshots clean
 
@@ -13,7 +13,7 @@ help:
 	@echo "make lab          open the chapter notebooks in JupyterLab"
 	@echo "make notebooks    re-execute every chapter notebook in place (commit the fresh outputs)"
 	@echo "make bench        run the benchmarks, write benchmarks/RESULTS.md"
-	@echo "make screenshots  save a screenshot of every chapter page to _build/screenshots/"
+	@echo "make screenshots  save a screenshot of every page of the book to _build/screenshots/"
 	@echo "make clean        remove _build and caches (keeps .venv; rm -rf .venv to drop it)"
 
 $(STAMP): pyproject.toml constraints.txt
