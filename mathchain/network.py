@@ -2,7 +2,8 @@
 
 Together with :func:`mathchain.linear_backward` these are all a multilayer perceptron needs.
 Batches are rows: logits and outputs are ``(m, k)`` for m samples and k outputs. All gradients are
-in denominator layout (the shape of their variable).
+in denominator layout (the shape of their variable). Both losses are means over the m samples, so
+both gradients carry a factor 1/m.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from . import _checks
 def elementwise_backward(dY, derivative) -> np.ndarray:
     """∂z/∂X = ∂z/∂Y ⊙ f′(X), for Y = f(X) applied entry by entry.
 
-    ``dY`` (``∂z/∂Y``) and ``derivative`` (``f′(X)``, evaluated at the layer's input) have the shape
-    of ``X``; so has the result. The Jacobian of an elementwise map is diagonal, so the transposed
-    chain rule reduces to an entrywise product.
+    ``dY`` (``∂z/∂Y``) and ``derivative`` (``f′(X)``, evaluated at the layer's input X) have the
+    shape of ``X``; so has the result. The Jacobian of an elementwise map is diagonal, so the
+    transposed chain rule reduces to an entrywise product.
     """
     dY = _checks.array("dY", dY)
     derivative = _checks.array("derivative", derivative)
@@ -26,75 +27,99 @@ def elementwise_backward(dY, derivative) -> np.ndarray:
             f"dY has shape {dY.shape} and derivative has shape {derivative.shape}: an elementwise "
             "map keeps the shape, so both must have the shape of its input"
         )
-    return dY * derivative  # ∂z/∂X_ij = ∂z/∂Y_ij f′(X_ij)
+    with np.errstate(over="ignore"):  # reported by finite_result
+        dX = dY * derivative  # ∂z/∂X_ij = ∂z/∂Y_ij f′(X_ij)
+    return _checks.finite_result("elementwise_backward", dX, {})
 
 
 def _logits_and_labels(logits, labels) -> tuple[np.ndarray, np.ndarray]:
+    """(logits as float64 (m, k), labels as integer (m,)) after checking that they fit."""
     logits = _checks.array("logits", logits, ndim=2)
-    raw = np.asarray(labels)
-    if raw.ndim != 1 or raw.shape[0] != logits.shape[0]:
+    m, k = logits.shape
+    values = _checks.as_array("labels", labels)
+    if values.shape != (m,):
+        hint = "; it looks one-hot: pass labels.argmax(axis=1)" if values.shape == logits.shape else ""
         raise ValueError(
-            f"labels has shape {raw.shape} and logits has shape {logits.shape}: labels needs one "
-            f"class index per row of logits, shape ({logits.shape[0]},)"
+            f"labels has shape {values.shape} and logits has shape {logits.shape}: labels needs one "
+            f"class index per row of logits, shape ({m},){hint}"
         )
-    labels = _checks.array("labels", raw, ndim=1)
-    k = logits.shape[1]
-    if not np.array_equal(labels, np.round(labels)) or labels.min() < 0 or labels.max() >= k:
-        raise ValueError(f"labels must be integers in [0, {k}) for logits with {k} columns; "
-                         f"got values from {labels.min()} to {labels.max()}")
-    return logits, labels.astype(np.intp)
+    _checks.require_finite("labels", values)
+    bad = (values != np.round(values)) | (values < 0) | (values >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"labels must be integer class indices in [0, {k}) for logits with {k} columns; "
+            f"labels[{i}] = {values[i]}"
+        )
+    return logits, values.astype(np.intp)
 
 
 def softmax(logits) -> np.ndarray:
     """softmax(U)_ij = exp(U_ij) / Σ_c exp(U_ic), row by row.
 
-    ``logits`` is ``(m, k)``; the result has the same shape and each row sums to 1. The row maximum is
-    subtracted first, which leaves the result unchanged and keeps ``exp`` from overflowing.
+    ``logits`` U is ``(m, k)``; the result has the same shape and each row sums to 1. The row
+    maximum is subtracted first, which leaves the result unchanged and keeps ``exp`` from overflowing.
     """
     logits = _checks.array("logits", logits, ndim=2)
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))  # exp(U − max U): same softmax, no overflow
-    return e / e.sum(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # U − max U may round to −inf; exp(−inf) = 0 is then right
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))  # exp(U − max U): same softmax
+    return e / e.sum(axis=1, keepdims=True)  # softmax(U)_ij = e_ij / Σ_c e_ic
 
 
 def softmax_cross_entropy(logits, labels) -> float:
     """L = −(1/m) Σ_i log softmax(U)_{i, tᵢ}, a Python float.
 
     ``logits`` U is ``(m, k)``; ``labels`` t is ``(m,)`` of class indices in ``[0, k)``. Computed as
-    ``logsumexp(Uᵢ) − U_{i,tᵢ}``, finite for any finite logits.
+    the mean of ``logsumexp(Uᵢ) − U_{i,tᵢ}``, finite for any logits whose spread fits a float.
     """
     logits, labels = _logits_and_labels(logits, labels)
     top = logits.max(axis=1)
-    logsumexp = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-    picked = logits[np.arange(logits.shape[0]), labels]
-    return float(np.mean(logsumexp - picked))  # L = mean(logsumexp(Uᵢ) − U_{i,tᵢ})
+    with np.errstate(over="ignore"):  # reported by finite_result
+        logsumexp = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))  # log Σ_c exp(U_ic)
+        picked = logits[np.arange(logits.shape[0]), labels]  # U_{i,tᵢ}
+        loss = float(np.mean(logsumexp - picked))  # L = mean(logsumexp(Uᵢ) − U_{i,tᵢ})
+    return _checks.finite_result("softmax_cross_entropy", loss, {})
 
 
 def softmax_cross_entropy_gradient(logits, labels) -> np.ndarray:
     """∂L/∂U = (softmax(U) − onehot(t)) / m, for the mean cross-entropy L above.
 
-    Denominator layout: shape ``(m, k)`` of ``logits``. Each row sums to 0.
+    Denominator layout: shape ``(m, k)`` of ``logits``; ``labels`` is ``(m,)``. Each row sums to 0.
     """
     logits, labels = _logits_and_labels(logits, labels)
     grad = softmax(logits)
     grad[np.arange(logits.shape[0]), labels] -= 1.0  # softmax(U) − onehot(t)
-    return grad / logits.shape[0]
+    return grad / logits.shape[0]  # the mean over m rows: 1/m
 
 
 def _outputs_and_targets(Y, T) -> tuple[np.ndarray, np.ndarray]:
     Y = _checks.array("Y", Y, ndim=2)
     T = _checks.array("T", T, ndim=2)
     if Y.shape != T.shape:
-        raise ValueError(f"Y has shape {Y.shape} and T has shape {T.shape}: they must be equal")
+        raise ValueError(
+            f"Y has shape {Y.shape} and T has shape {T.shape}: targets need the shape of the "
+            f"outputs, (m, k) = {Y.shape}"
+        )
     return Y, T
 
 
 def mean_squared_error(Y, T) -> float:
-    """L = (1/2m) Σ_ij (Y_ij − T_ij)², a Python float; ``Y`` and ``T`` are ``(m, k)``."""
+    """L = (1/2m) Σ_ij (Y_ij − T_ij)², a Python float.
+
+    ``Y`` (outputs) and ``T`` (targets) are both ``(m, k)``: m samples of k outputs.
+    """
     Y, T = _outputs_and_targets(Y, T)
-    return 0.5 * float(np.sum((Y - T) ** 2)) / Y.shape[0]  # L = ‖Y − T‖²_F / 2m
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        loss = 0.5 * float(np.sum((Y - T) ** 2)) / Y.shape[0]  # L = ‖Y − T‖²_F / 2m
+    return _checks.finite_result("mean_squared_error", loss, {})
 
 
 def mean_squared_error_gradient(Y, T) -> np.ndarray:
-    """∂L/∂Y = (Y − T) / m, for L = (1/2m) Σ_ij (Y_ij − T_ij)²; shape ``(m, k)`` of ``Y``."""
+    """∂L/∂Y = (Y − T) / m, for L = (1/2m) Σ_ij (Y_ij − T_ij)².
+
+    Denominator layout: shape ``(m, k)`` of ``Y``; ``T`` has the same shape.
+    """
     Y, T = _outputs_and_targets(Y, T)
-    return (Y - T) / Y.shape[0]  # ∂L/∂Y = (Y − T)/m
+    with np.errstate(over="ignore"):  # reported by finite_result
+        dY = (Y - T) / Y.shape[0]  # ∂L/∂Y = (Y − T)/m
+    return _checks.finite_result("mean_squared_error_gradient", dY, {})
