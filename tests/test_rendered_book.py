@@ -3,11 +3,17 @@
 For every page of the table of contents (and Sphinx's index and search pages):
 
 * math is typeset by MathJax, with no MathJax error and no TeX left as text;
-* no request leaves the built folder (the book must work with no network), and none fails;
+* no request leaves the built folder (the book must work with no network, and must not reach into
+  the sources next to it), and none fails;
 * every image has loaded, and every figure a chapter notebook outputs is on its page;
 * every internal link and anchor points at an existing page (inside the book) and element id;
 * the JavaScript console shows no error, and no script is included twice;
 * a full-page screenshot is written to ``_build/screenshots/`` (``make screenshots`` runs only that).
+
+The pages come from ``_toc.yml``, not from a listing of the built folder, so a page that failed to
+build is reported missing instead of silently not tested, and a page left over from a renamed chapter
+is not tested (no link reaches it; the link check catches one that does). ``index.html`` only
+redirects to the first page: ``test_front_page_redirects_to_intro`` follows it.
 
 Each check is a function that returns a list of problems naming the page, so ``test_checks_bite``
 can prove on a deliberately broken page, on every run, that each check reports what it should.
@@ -45,6 +51,8 @@ GLOBAL_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "mathchai
 # pydata-sphinx-theme logs this through console.error on file:// pages (it cannot read the saved
 # theme mode there). It is the theme's noise, not a fault of the book; nothing broader is ignored.
 KNOWN_THEME_NOISE = "Got invalid theme mode: . Resetting to auto."
+# Requests that stay on the machine: files (inside the built book, checked below) and content the page
+# made itself (data: URIs, blobs, about:blank frames).
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -54,9 +62,9 @@ MATHJAX_TIMEOUT_MS = 20_000
 
 # --- which pages --------------------------------------------------------------------------------
 
-def toc_docs() -> list[str]:
+def toc_docs(root: Path = ROOT) -> list[str]:
     """Documents of the book, without suffix, in reading order (``intro``, ``chapters/00-…``)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = [toc["root"]]
     for part in toc.get("parts", []):
         files += [entry["file"] for entry in part.get("chapters", [])]
@@ -71,28 +79,28 @@ CHAPTER_PAGES = [p for p in CONTENT_PAGES if p.startswith("chapters/")]
 
 # --- the built book -------------------------------------------------------------------------------
 
-def _files(name: str) -> list[Path]:
-    path = ROOT / name
+def _files(name: str, root: Path = ROOT) -> list[Path]:
+    path = root / name
     if path.is_file():
         return [path]
     return [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
             and ".ipynb_checkpoints" not in p.parts]
 
 
-def _source_of(doc: str) -> Path | None:
+def _source_of(doc: str, root: Path = ROOT) -> Path | None:
     for suffix in (".md", ".ipynb", ".rst"):
-        if (ROOT / f"{doc}{suffix}").is_file():
-            return ROOT / f"{doc}{suffix}"
+        if (root / f"{doc}{suffix}").is_file():
+            return root / f"{doc}{suffix}"
     return None
 
 
-def stale_pages(html: Path) -> list[str]:
-    """Pages missing from ``html`` or older than a source they are built from."""
-    global_files = [p for name in GLOBAL_SOURCES for p in _files(name)]
+def stale_pages(html: Path, root: Path = ROOT) -> list[str]:
+    """Pages missing from ``html`` or older than a source of project ``root`` they are built from."""
+    global_files = [p for name in GLOBAL_SOURCES for p in _files(name, root)]
     newest_global = max((p.stat().st_mtime for p in global_files), default=0.0)
     stale = []
-    for doc in toc_docs():
-        page, source = html / f"{doc}.html", _source_of(doc)
+    for doc in toc_docs(root):
+        page, source = html / f"{doc}.html", _source_of(doc, root)
         newest = max(newest_global, source.stat().st_mtime if source else 0.0)
         if not page.is_file():
             stale.append(f"{doc}.html (missing)")
@@ -257,9 +265,19 @@ def check_images(v: Visit, name: str) -> list[str]:
     return [f"{name}: image did not load: {src}" for src in broken]
 
 
-def check_requests(v: Visit, name: str) -> list[str]:
-    """Run after the checks that make the page load more (images), so their requests count too."""
-    outside = sorted({url for url in v.requests if urlsplit(url).scheme not in LOCAL_SCHEMES})
+def _leaves(url: str, root: Path) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return parts.scheme not in LOCAL_SCHEMES
+    return not Path(os.path.normpath(unquote(parts.path))).is_relative_to(root)
+
+
+def check_requests(v: Visit, name: str, root: Path) -> list[str]:
+    """No request for anything but files inside ``root``, the built book; none failed.
+
+    Run after the checks that make the page load more (images), so their requests count too.
+    """
+    outside = sorted({url for url in v.requests if _leaves(url, root)})
     return ([f"{name}: request leaves the built book: {url}" for url in outside]
             + [f"{name}: request failed: {failure}" for failure in sorted(set(v.failed))])
 
@@ -382,7 +400,7 @@ def test_page_renders_offline(visit, html_dir, name):
     page_path = html_dir / name
     # Every content page of this course has math: a page that lost it all must not pass.
     problems = (check_math(v, name, expect_math=name in CONTENT_PAGES) + check_images(v, name)
-                + check_requests(v, name) + check_console(v, name)
+                + check_requests(v, name, html_dir) + check_console(v, name)
                 + check_links(page_path, html_dir, name, _PARSED)
                 + check_scripts_once(page_path, name, _PARSED))
     if name in NOTEBOOK_PAGES:
@@ -395,7 +413,8 @@ def test_front_page_redirects_to_intro(visit, html_dir):
     first = f"{toc_docs()[0]}.html"
     v = visit("index.html", lands_on=first)  # times out naming the expected page if it does not
     name = f"index.html -> {first}"
-    problems = check_math(v, name, expect_math=True) + check_requests(v, name) + check_console(v, name)
+    problems = (check_math(v, name, expect_math=True) + check_requests(v, name, html_dir)
+                + check_console(v, name))
     assert not problems, "\n".join(problems)
 
 
@@ -409,30 +428,57 @@ def test_screenshot(visit, screenshot_dir, name):
 
 
 def test_stale_pages_are_noticed(tmp_path):
-    """The freshness rule behind the build fixture: a missing or outdated page means a rebuild."""
-    pages = [tmp_path / page for page in CONTENT_PAGES]
-    newest = max(p.stat().st_mtime for name in GLOBAL_SOURCES for p in _files(name))
-    newest = max([newest] + [_source_of(doc).stat().st_mtime for doc in toc_docs()])
-    for page in pages:
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text("built")
-        os.utime(page, (newest + 10, newest + 10))
-    assert stale_pages(tmp_path) == []
-    os.utime(pages[1], (newest - 10, newest - 10))  # older than the sources it is built from
-    pages[-1].unlink()
-    assert stale_pages(tmp_path) == [f"{CONTENT_PAGES[1]} (older than its sources)",
-                                     f"{CONTENT_PAGES[-1]} (missing)"]
+    """The freshness rule behind the build fixture, on a small project whose times are set by hand."""
+    project, html = tmp_path / "project", tmp_path / "html"
+    (project / "_toc.yml").parent.mkdir()
+    (project / "_toc.yml").write_text("root: intro\nparts:\n  - chapters:\n      - file: chapters/a\n"
+                                      "      - file: chapters/b\n      - file: references\n")
+    sources = ["intro.md", "chapters/a.ipynb", "chapters/b.ipynb", "references.md", "references.bib",
+               "_config.yml", "_ext/ext.py", "mathchain/m.py", "mathchain/__pycache__/m.cpython.pyc"]
+    pages = ["intro.html", "chapters/a.html", "chapters/b.html", "references.html"]
+    built, later = 1_000_000, 1_000_100  # seconds since 1970: every source is built, then one changes
+
+    def set_times(paths, when):
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+            os.utime(path, (when, when))
+
+    def stale_after_touching(source):
+        set_times([project / s for s in sources] + [project / "_toc.yml"], built - 1)
+        set_times([html / p for p in pages], built)
+        if source:
+            os.utime(project / source, (later, later))
+        return stale_pages(html, project)
+
+    assert toc_docs(project) == ["intro", "chapters/a", "chapters/b", "references"]
+    assert stale_after_touching(None) == []
+    assert stale_after_touching("chapters/a.ipynb") == ["chapters/a.html (older than its sources)"]
+    assert stale_after_touching("intro.md") == ["intro.html (older than its sources)"]
+    assert stale_after_touching("mathchain/__pycache__/m.cpython.pyc") == []  # not a source
+    every_page = [f"{p} (older than its sources)" for p in pages]
+    for source in ["_toc.yml", "_config.yml", "references.bib", "_ext/ext.py", "mathchain/m.py"]:
+        assert stale_after_touching(source) == every_page, source
+    stale_after_touching(None)
+    (html / "chapters/b.html").unlink()
+    assert stale_pages(html, project) == ["chapters/b.html (missing)"]
+    # The rule holds for this book only if every page's source is found where the toc says.
+    assert [doc for doc in toc_docs() if _source_of(doc) is None] == []
 
 
 def test_checks_bite(browser, html_dir, tmp_path):
     """Each check must report a page broken in its way, naming the page and the problem."""
-    (tmp_path / "_static").symlink_to(html_dir / "_static", target_is_directory=True)
-    (tmp_path / "exists.html").write_text('<html><body><p id="here">ok</p></body></html>')
-    (tmp_path / "broken.html").write_text("""<!DOCTYPE html><html><head>
+    site = tmp_path / "site"  # the "built book"; tmp_path/outside.css is a file outside it
+    site.mkdir()
+    (tmp_path / "outside.css").write_text("body { margin: 0; }")
+    (site / "_static").symlink_to(html_dir / "_static", target_is_directory=True)
+    (site / "exists.html").write_text('<html><body><p id="here">ok</p></body></html>')
+    (site / "broken.html").write_text("""<!DOCTYPE html><html><head>
 <script>window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)']]}};</script>
 <script defer src="_static/mathjax/tex-chtml.js"></script>
 <script src="https://cdn.example.org/library.js"></script>
 <script src="_static/missing.js"></script>
+<link rel="stylesheet" href="../outside.css">
 <script>var twice = 1;</script>
 <script>var twice = 1;</script>
 </head><body>
@@ -450,22 +496,22 @@ def test_checks_bite(browser, html_dir, tmp_path):
 <img src="_static/mathjax/missing-prose-figure.png">
 <script>console.error("something broke");</script>
 </body></html>""")
-    (tmp_path / "no-math.html").write_text("<html><body><p>prose only</p></body></html>")
-    (tmp_path / "_sources").mkdir()
-    (tmp_path / "_sources" / "broken.ipynb").write_text(json.dumps({"cells": [{
+    (site / "no-math.html").write_text("<html><body><p>prose only</p></body></html>")
+    (site / "_sources").mkdir()
+    (site / "_sources" / "broken.ipynb").write_text(json.dumps({"cells": [{
         "cell_type": "code", "source": "plt.show()",
         "outputs": [{"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo="}}] * 2}]}))
     name = "broken.html"
-    v = Visit(browser, tmp_path / name)
+    v = Visit(browser, site / name)
     try:
         math, images = check_math(v, name), check_images(v, name)
-        requests, console = check_requests(v, name), check_console(v, name)
-        notebook = check_notebook(v, tmp_path, name)
+        requests, console = check_requests(v, name, site), check_console(v, name)
+        notebook = check_notebook(v, site, name)
     finally:
         v.close()
-    links = check_links(tmp_path / name, tmp_path, name)
-    scripts = check_scripts_once(tmp_path / name, name)
-    outside = tmp_path.parent / "outside.html"
+    links = check_links(site / name, site, name)
+    scripts = check_scripts_once(site / name, name)
+    outside = tmp_path / "outside.html"
     # An unbalanced brace hides the closing delimiter, so MathJax leaves the TeX as it is; a missing
     # argument is typeset as an error. (An undefined macro is not an error: MathJax shows it in red.)
     assert f"{name}: math left as raw source: ['\\\\(\\\\frac{{\\\\)']" in math, math
@@ -473,7 +519,9 @@ def test_checks_bite(browser, html_dir, tmp_path):
     assert f"{name}: undefined TeX macros: ['\\\\R']" in math, math
     assert any("TeX shown as text: ['$x^2$']" in p for p in math), math
     assert not any("none was typeset" in p or "did not load" in p for p in math), math
-    assert requests[0] == f"{name}: request leaves the built book: https://cdn.example.org/library.js"
+    leaves = f"{name}: request leaves the built book: "
+    assert requests[:2] == [leaves + (tmp_path / "outside.css").as_uri(),
+                            leaves + "https://cdn.example.org/library.js"], requests
     assert any(p.startswith(f"{name}: request failed: ") and "_static/missing.js" in p
                for p in requests), requests
     assert images == [f"{name}: image did not load: _images/missing.png",
@@ -491,7 +539,7 @@ def test_checks_bite(browser, html_dir, tmp_path):
     assert all(p.startswith(f"{name}: ") for p in everything), everything
 
     # A page whose math vanished, and the theme's one tolerated message but nothing near it.
-    v = Visit(browser, tmp_path / "no-math.html")
+    v = Visit(browser, site / "no-math.html")
     try:
         assert check_math(v, "no-math.html", expect_math=True) == [
             "no-math.html: has 0 math elements and none was typeset"]
