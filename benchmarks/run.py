@@ -52,17 +52,24 @@ class Row:
         return self.t_candidate / self.t_baseline
 
 
+def _calls_per_sample(fn: Callable) -> tuple[int, float]:
+    """How many calls of ``fn`` make one timing sample (~20 ms), and the time of one call."""
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, int(0.02 / once)), once
+
+
 def paired_medians(candidate: Callable, baseline: Callable, budget: float) -> tuple[float, float]:
     """Median seconds of ``candidate`` and ``baseline``, run alternately within ~``budget`` s."""
     candidate(), baseline()  # warm up: first-touch page faults, BLAS thread start
-    start = time.perf_counter()
-    candidate()
-    once = max(time.perf_counter() - start, 1e-7)
-    inner = max(1, int(0.02 / once))  # batch tiny calls so the timer's resolution does not matter
-    repeats = int(min(max(budget / (2 * once * inner), 5), 50))
+    # Each function batches its own tiny calls, so the timer's resolution does not matter and a
+    # slow baseline is not repeated as often as a fast candidate.
+    (inner_c, once_c), (inner_b, once_b) = _calls_per_sample(candidate), _calls_per_sample(baseline)
+    repeats = int(min(max(budget / (inner_c * once_c + inner_b * once_b), 5), 50))
     tc, tb = [], []
     for _ in range(repeats):
-        for fn, times in ((candidate, tc), (baseline, tb)):
+        for fn, inner, times in ((candidate, inner_c, tc), (baseline, inner_b, tb)):
             s = time.perf_counter()
             for _ in range(inner):
                 fn()
