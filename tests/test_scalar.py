@@ -9,7 +9,6 @@ import pytest
 from autograd import grad, jacobian
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from mathchain import (
     gradient_chain,
@@ -18,6 +17,7 @@ from mathchain import (
     least_squares_loss,
     numeric_gradient,
 )
+from strategies import arrays, draw_chain
 from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES, ORDER_RTOL
 
 # Chains of Jacobian shapes (dims[i], dims[i+1]) for the sweeps: 1×1, column, row, square,
@@ -92,11 +92,9 @@ def test_adjoint_identity(rng, dims, column):
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), dims=st.lists(st.integers(1, 7), min_size=1, max_size=6))
 def test_adjoint_identity_property(data, dims):
-    elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-    mats = [data.draw(hnp.arrays(np.float64, (dims[i], dims[i + 1]), elements=elements))
-            for i in range(len(dims) - 1)]
-    u = data.draw(hnp.arrays(np.float64, dims[0], elements=elements))
-    v = data.draw(hnp.arrays(np.float64, dims[-1], elements=elements))
+    mats = draw_chain(data, dims)
+    u = data.draw(arrays(dims[0]))
+    v = data.draw(arrays(dims[-1]))
     Jt_u = gradient_chain(u, *mats)
     if mats:
         _assert_adjoint(u, mats, v, Jt_u)
@@ -312,10 +310,9 @@ def test_least_squares_gradient_sweep(rng, m, n, column):
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), m=st.integers(1, 8), n=st.integers(1, 8))
 def test_least_squares_property(data, m, n):
-    elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-    X = data.draw(hnp.arrays(np.float64, (m, n), elements=elements))
-    w = data.draw(hnp.arrays(np.float64, n, elements=elements))
-    y = data.draw(hnp.arrays(np.float64, m, elements=elements))
+    X = data.draw(arrays((m, n)))
+    w = data.draw(arrays(n))
+    y = data.draw(arrays(m))
     r = X @ w - y
     # rounding of Xᵀ(Xw − y) is bounded by a few ulps of |X|ᵀ(|X||w| + |y|)
     scale = np.abs(X).T @ (np.abs(X) @ np.abs(w) + np.abs(y))

@@ -9,10 +9,10 @@ import pytest
 from autograd import jacobian
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import mathchain
 from mathchain import jacobian_chain, numeric_jacobian
+from strategies import draw_chain
 from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, ORDER_RTOL
 
 
@@ -82,9 +82,7 @@ def test_equals_naive_left_to_right_product(rng, dims):
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), dims=st.lists(st.integers(1, 8), min_size=2, max_size=7))
 def test_equals_naive_product_property(data, dims):
-    elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-    mats = [data.draw(hnp.arrays(np.float64, (dims[i], dims[i + 1]), elements=elements))
-            for i in range(len(dims) - 1)]
+    mats = draw_chain(data, dims)
     _assert_same_product(jacobian_chain(*mats), mats)
 
 
