@@ -14,6 +14,8 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.
     refused. ``ndim`` restricts the number of dimensions. Finiteness is checked separately
     (:func:`require_finite`) so that hot paths can choose when to pay for it.
     """
+    if type(value) is np.ndarray and value.dtype == np.float64:  # the common case, no conversion
+        return _check_dims(name, value, ndim)
     what = f"{name} must be a real numeric array; got {type(value).__name__}"
     try:
         raw = np.asarray(value)
@@ -27,6 +29,11 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.
         a = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:  # objects that are not numbers
         raise ValueError(what) from exc
+    return _check_dims(name, a, ndim)
+
+
+def _check_dims(name: str, a: np.ndarray, ndim: int | tuple[int, ...] | None) -> np.ndarray:
+    """``a`` if it has an allowed number of dimensions and is not empty, else ``ValueError``."""
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if a.ndim not in allowed:
@@ -63,9 +70,10 @@ def finite_result(what: str, result, inputs: dict[str, np.ndarray]):
     inf through (nan·0 = nan, inf·0 = nan), so a finite result means finite inputs.
     """
     flat = np.ravel(result)
-    with np.errstate(over="ignore"):
-        if math.isfinite(flat @ flat):  # fast path: any NaN or inf makes Σ rᵢ² non-finite
-            return result
+    # Fast path: any NaN or inf makes Σ rᵢ² non-finite. np.vdot, unlike @ and np.dot, does not
+    # raise NumPy's floating-point warnings, so no errstate context is needed on the hot path.
+    if math.isfinite(np.vdot(flat, flat)):
+        return result
     if np.isfinite(flat).all():  # Σ rᵢ² overflowed, the entries did not
         return result
     for name, a in inputs.items():

@@ -47,8 +47,12 @@ def gradient_chain(grad, *jacobians) -> np.ndarray:
     return _checks.finite_result("gradient_chain", result, inputs)
 
 
-def _residual(X, w, y) -> tuple[np.ndarray, np.ndarray]:
-    """(X as float64, z = Xw − y) after checking that X, w, y fit; shared by loss and gradient."""
+def _least_squares_inputs(X, w, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """X, w, y as float64 arrays after checking that they fit; shared by loss and gradient.
+
+    Finiteness is not scanned here: every entry of X, w and y reaches every entry of z = Xw − y
+    and of Xᵀz (IEEE: nan·0 = nan), so the callers check their small result instead.
+    """
     X = _checks.as_array("X", X, ndim=2)
     w = _vector("w", w)
     y = _vector("y", y)
@@ -68,9 +72,7 @@ def _residual(X, w, y) -> tuple[np.ndarray, np.ndarray]:
             f"{(m,) if w.ndim == 1 else (m, 1)} and NumPy would broadcast X @ w - y silently to "
             f"shape ({m}, {m}); pass both as 1-D vectors or both as columns"
         )
-    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
-        z = X @ w - y  # z = Xw − y
-    return X, _checks.finite_result("Xw - y", z, {"X": X, "w": w, "y": y})
+    return X, w, y
 
 
 def least_squares_loss(X, w, y) -> float:
@@ -79,10 +81,11 @@ def least_squares_loss(X, w, y) -> float:
     ``X`` is ``(m, n)`` (m samples of n features); ``w`` is ``(n,)`` and ``y`` is ``(m,)``, or both
     are columns ``(n, 1)`` and ``(m, 1)``. Mixing the two raises, since NumPy would broadcast.
     """
-    _, z = _residual(X, w, y)
-    with np.errstate(over="ignore"):
+    X, w, y = _least_squares_inputs(X, w, y)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        z = X @ w - y  # z = Xw − y
         loss = 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
-    return _checks.finite_result("least_squares_loss", loss, {})
+    return _checks.finite_result("least_squares_loss", loss, {"X": X, "w": w, "y": y})
 
 
 def least_squares_gradient(X, w, y) -> np.ndarray:
@@ -91,7 +94,8 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     Denominator layout: the result has the shape of ``w`` (``(n,)`` or ``(n, 1)``). By the chain
     rule with z = Xw − y: ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z. Shapes as in :func:`least_squares_loss`.
     """
-    X, z = _residual(X, w, y)
-    with np.errstate(over="ignore", invalid="ignore"):
+    X, w, y = _least_squares_inputs(X, w, y)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        z = X @ w - y  # z = Xw − y
         gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
-    return _checks.finite_result("least_squares_gradient", gradient, {})
+    return _checks.finite_result("least_squares_gradient", gradient, {"X": X, "w": w, "y": y})

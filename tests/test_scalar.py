@@ -400,7 +400,7 @@ def test_non_finite_inputs_are_named(rng, fn, arg, bad):
 @pytest.mark.parametrize("arg", ["X", "w", "y"])
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_meeting_zeros_at_blas_size(rng, fn, arg, bad):
-    # X, w, y are checked through z = Xw − y (a full scan of X would double the cost). The worst
+    # X, w, y are checked through the result (a full scan of X would double the cost). The worst
     # case: a NaN in X in a column whose weight is 0, or a NaN weight whose column of X is 0, at
     # a size (300×200) where NumPy calls BLAS. IEEE gives nan·0 = nan; BLAS must not skip zeros.
     X, w, y = rng.normal(size=(300, 200)), rng.normal(size=200), rng.normal(size=300)
