@@ -3,8 +3,9 @@
 Run with ``make bench``; writes ``benchmarks/RESULTS.md``. Not part of ``make test``'s pass/fail:
 timings depend on the machine and its load, so the results file records the machine with them.
 
-Each case times a candidate and its baseline in the same run, alternating them so that drift in
-the machine's load affects both alike, and reports the median of the repeats and their ratio.
+Each case times a candidate and its baseline in the same run, in alternating rounds so that drift
+in the machine's load affects both alike; it reports the median time of each and the median of the
+per-round ratios, with their quartiles.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, reduce
+from importlib.metadata import version
 from pathlib import Path
 
 import autograd.numpy as anp
@@ -37,19 +39,45 @@ TARGET_GRADIENT_CHAIN = 1.0  # gradient_chain never slower than forming the Jaco
 
 
 @dataclass
+class Timing:
+    """Per-round seconds per call of a candidate and its baseline, timed back to back."""
+
+    candidate: list[float]
+    baseline: list[float]
+
+    @property
+    def t_candidate(self) -> float:
+        return statistics.median(self.candidate)
+
+    @property
+    def t_baseline(self) -> float:
+        return statistics.median(self.baseline)
+
+    @property
+    def ratios(self) -> list[float]:
+        """candidate / baseline in each round: both saw the same state of the machine."""
+        return [c / b for c, b in zip(self.candidate, self.baseline, strict=True)]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """First and third quartiles of the per-round ratios: how much the machine's noise moves it."""
+        q1, _, q3 = statistics.quantiles(self.ratios, n=4)
+        return q1, q3
+
+
+@dataclass
 class Row:
     case: str
     size: str
     candidate: str
     baseline: str
-    t_candidate: float
-    t_baseline: float
+    timing: Timing
     target: str = ""
     met: bool | None = None
-
-    @property
-    def ratio(self) -> float:
-        return self.t_candidate / self.t_baseline
 
 
 def _calls_per_sample(fn: Callable) -> tuple[int, float]:
@@ -60,8 +88,8 @@ def _calls_per_sample(fn: Callable) -> tuple[int, float]:
     return max(1, int(0.02 / once)), once
 
 
-def paired_medians(candidate: Callable, baseline: Callable, budget: float) -> tuple[float, float]:
-    """Median seconds of ``candidate`` and ``baseline``, run alternately within ~``budget`` s."""
+def paired(candidate: Callable, baseline: Callable, budget: float) -> Timing:
+    """Time ``candidate`` and ``baseline`` in alternating rounds within ~``budget`` seconds."""
     candidate(), baseline()  # warm up: first-touch page faults, BLAS thread start
     # Each function batches its own tiny calls, so the timer's resolution does not matter and a
     # slow baseline is not repeated as often as a fast candidate.
@@ -74,7 +102,7 @@ def paired_medians(candidate: Callable, baseline: Callable, budget: float) -> tu
             for _ in range(inner):
                 fn()
             times.append((time.perf_counter() - s) / inner)
-    return statistics.median(tc), statistics.median(tb)
+    return Timing(tc, tb)
 
 
 # The hand-written baselines: what a reader would type instead of calling mathchain.
@@ -103,15 +131,14 @@ def bench_least_squares(rng, sizes, budget) -> list[Row]:
         ours = partial(mc.least_squares_gradient, X, w, y)
         np.testing.assert_allclose(ours(), by_hand(), rtol=1e-10, atol=1e-8)
         large = m * n >= 10**6
-        tc, tb = paired_medians(ours, by_hand, budget)
+        t = paired(ours, by_hand, budget)
         rows.append(Row("least_squares_gradient", f"X {m}x{n}", "mathchain", "NumPy X.T @ (X @ w - y)",
-                        tc, tb, f"<= {TARGET_OVERHEAD}x" if large else "",
-                        tc / tb <= TARGET_OVERHEAD if large else None))
+                        t, f"<= {TARGET_OVERHEAD}x" if large else "",
+                        t.ratio <= TARGET_OVERHEAD if large else None))
         by_autograd = partial(grad(_ls_autograd_loss), w, X, y)
         np.testing.assert_allclose(by_autograd(), by_hand(), rtol=1e-8, atol=1e-6)
-        tc, tb = paired_medians(by_autograd, by_hand, budget)
         rows.append(Row("least_squares_gradient", f"X {m}x{n}", "autograd", "NumPy X.T @ (X @ w - y)",
-                        tc, tb))
+                        paired(by_autograd, by_hand, budget)))
     return rows
 
 
@@ -125,16 +152,15 @@ def bench_linear(rng, sizes, budget) -> list[Row]:
         for got, want in zip(ours(), by_hand(), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-8)
         large = m * n * n1 >= 512 * 512 * 512
-        tc, tb = paired_medians(ours, by_hand, budget)
+        t = paired(ours, by_hand, budget)
         rows.append(Row("linear_backward", f"A {m}x{n}, W {n}x{n1}", "mathchain", "NumPy, 3 lines",
-                        tc, tb, f"<= {TARGET_OVERHEAD}x" if large else "",
-                        tc / tb <= TARGET_OVERHEAD if large else None))
+                        t, f"<= {TARGET_OVERHEAD}x" if large else "",
+                        t.ratio <= TARGET_OVERHEAD if large else None))
         by_autograd = partial(grad(_linear_autograd_z), (A, W, b), dY)
         for got, want in zip(by_autograd(), by_hand(), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-6)
-        tc, tb = paired_medians(by_autograd, by_hand, budget)
         rows.append(Row("linear_backward", f"A {m}x{n}, W {n}x{n1}", "autograd", "NumPy, 3 lines",
-                        tc, tb))
+                        paired(by_autograd, by_hand, budget)))
     return rows
 
 
@@ -149,28 +175,40 @@ def bench_chains(rng, widths, budget) -> list[Row]:
         naive = partial(reduce, np.matmul, (J1, J2, v))  # (J1 J2) v: n³ + n² multiply-adds
         ours = partial(mc.jacobian_chain, J1, J2, v)  # J1 (J2 v): 2 n² multiply-adds
         np.testing.assert_allclose(ours(), naive(), rtol=1e-8, atol=1e-6 * n)
-        tc, tb = paired_medians(ours, naive, budget)
+        t = paired(ours, naive, budget)
         big = n == 2000
         rows.append(Row("jacobian_chain", f"({n}x{n})({n}x{n})({n}x1)", "mathchain (cheapest order)",
-                        "naive left to right", tc, tb,
+                        "naive left to right", t,
                         f">= {TARGET_CHAIN_SPEEDUP:g}x faster" if big else "",
-                        tb / tc >= TARGET_CHAIN_SPEEDUP if big else None))
+                        1 / t.ratio >= TARGET_CHAIN_SPEEDUP if big else None))
         g = rng.normal(size=n)
         formed = partial(_formed_first, g, J1, J2)
         ours = partial(mc.gradient_chain, g, J1, J2)
         np.testing.assert_allclose(ours(), formed(), rtol=1e-8, atol=1e-6 * n)
-        tc, tb = paired_medians(ours, formed, budget)
+        t = paired(ours, formed, budget)
         rows.append(Row("gradient_chain", f"g {n}, J {n}x{n} twice", "mathchain (Jᵀg twice)",
-                        "(J1 J2)ᵀ g", tc, tb, f"<= {TARGET_GRADIENT_CHAIN:g}x",
-                        tc / tb <= TARGET_GRADIENT_CHAIN))
+                        "(J1 J2)ᵀ g", t, f"<= {TARGET_GRADIENT_CHAIN:g}x",
+                        t.ratio <= TARGET_GRADIENT_CHAIN))
     return rows
 
 
-def bench_numeric_jacobian(rng, sizes) -> list[tuple[int, int, float]]:
-    """(input size, evaluations of f, seconds) for f(x) = tanh(A x) with A 50 x n."""
+@dataclass
+class JacobianRow:
+    n: int  # input size
+    calls: int  # evaluations of f counted during one numeric_jacobian call
+    seconds: float  # median time of numeric_jacobian
+    f_seconds: float  # median time of one call of f alone, at this n
+
+    @property
+    def per_call(self) -> float:
+        return self.seconds / self.calls
+
+
+def bench_numeric_jacobian(rng, sizes) -> list[JacobianRow]:
+    """numeric_jacobian of f(x) = tanh(A x), A 50 x n: evaluations counted, time against f's own."""
     out = []
     for n in sizes:
-        A = rng.normal(size=(50, n))
+        A, x = rng.normal(size=(50, n)), rng.normal(size=n)
         calls = 0
 
         def f(x, A=A):
@@ -178,13 +216,31 @@ def bench_numeric_jacobian(rng, sizes) -> list[tuple[int, int, float]]:
             calls += 1
             return np.tanh(A @ x)
 
-        x = rng.normal(size=n)
-        mc.numeric_jacobian(f, x)  # warm up
+        def f_alone(A=A, x=x):
+            return np.tanh(A @ x)
+
         calls = 0
-        start = time.perf_counter()
         mc.numeric_jacobian(f, x)
-        out.append((n, calls, time.perf_counter() - start))
+        counted = calls
+        t = paired(partial(mc.numeric_jacobian, f, x), f_alone, 1.0)
+        out.append(JacobianRow(n, counted, t.t_candidate, t.t_baseline))
     return out
+
+
+def jacobian_summary(rows: list[JacobianRow]) -> list[str]:
+    """What the numbers say, computed from them (nothing here is written in advance)."""
+    first, last = rows[0], rows[-1]
+    exact = all(r.calls == 2 * r.n + 1 for r in rows)
+    extra = [r.per_call - r.f_seconds for r in rows]  # numeric_jacobian's own work per evaluation
+    return [
+        f"- Evaluations of f: {'exactly' if exact else '**not** always'} 2n + 1 at every n. From "
+        f"n = {first.n} to n = {last.n} ({last.n / first.n:g}x) they grow "
+        f"{last.calls / first.calls:.2f}x and the time {last.seconds / first.seconds:.2f}x.",
+        f"- One call of f alone grows {last.f_seconds / first.f_seconds:.2f}x over the same range "
+        f"(a 50 x n product). Each evaluation costs one call of f plus {fmt_time(min(extra))} to "
+        f"{fmt_time(max(extra))} of numeric_jacobian's own work (the step, x ± step, one column): "
+        "time = (2n + 1) x (cost of f + that step).",
+    ]
 
 
 def timed_command(cmd: list[str]) -> float:
@@ -206,7 +262,7 @@ def machine() -> list[str]:
     return [
         f"- CPU: {cpu}, {os.cpu_count()} logical cores",
         f"- Python {platform.python_version()}, NumPy {np.__version__} "
-        f"(BLAS: {blas.get('name', '?')} {blas.get('version', '')}), mathchain {mc.__name__}",
+        f"(BLAS: {blas.get('name', '?')} {blas.get('version', '')}), mathchain {version('mathchain')}",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
     ]
 
@@ -225,35 +281,39 @@ def report(rows, jac_rows, build_times, quick) -> str:
     lines += machine()
     if quick:
         lines += ["- **Quick run** (small sizes only): the targets are judged on the full run."]
-    lines += ["", "Each ratio is the candidate's median time over its baseline's, both measured in the",
-              "same run, alternately. Targets: mathchain within "
+    lines += ["", "Candidate and baseline are timed in alternating rounds of ~20 ms each (up to 50 "
+              "rounds); the times are medians over the rounds, the ratio is the median of the "
+              "per-round ratios candidate / baseline (each pair saw the same state of the machine), "
+              "and the middle half of those ratios shows how much the machine's noise moves it. "
+              "Targets: mathchain within "
               f"{TARGET_OVERHEAD}x of hand-written NumPy at the large sizes; `jacobian_chain` at "
               f"least {TARGET_CHAIN_SPEEDUP:g}x faster than the naive order at n = 2000; "
               "`gradient_chain` never slower than forming the Jacobian product.", "",
               "| function | size | candidate | baseline | candidate time | baseline time | ratio "
-              "| target | met |",
-              "| --- | --- | --- | --- | ---: | ---: | ---: | --- | --- |"]
+              "| middle half of the ratios | target | met |",
+              "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in rows:
         met = "" if r.met is None else ("yes" if r.met else "**NO**")
+        q1, q3 = r.timing.spread
         lines.append(f"| `{r.case}` | {r.size} | {r.candidate} | {r.baseline} "
-                     f"| {fmt_time(r.t_candidate)} | {fmt_time(r.t_baseline)} | {r.ratio:.3g} "
-                     f"| {r.target} | {met} |")
+                     f"| {fmt_time(r.timing.t_candidate)} | {fmt_time(r.timing.t_baseline)} "
+                     f"| {r.timing.ratio:.3g} | {q1:.3g} – {q3:.3g} | {r.target} | {met} |")
     lines += ["", "## `numeric_jacobian`: cost against input size", "",
               "f(x) = tanh(A x), A of 50 rows: central differences evaluate f 2n + 1 times.", "",
-              "| n | evaluations of f | 2n + 1 | time | time per evaluation |",
-              "| ---: | ---: | ---: | ---: | ---: |"]
-    for n, calls, t in jac_rows:
-        lines.append(f"| {n} | {calls} | {2 * n + 1} | {fmt_time(t)} | {fmt_time(t / calls)} |")
-    first, last = jac_rows[0], jac_rows[-1]
-    lines += ["", f"From n = {first[0]} to n = {last[0]} ({last[0] / first[0]:g}x) the evaluations grow "
-              f"{last[1] / first[1]:.2f}x and the time {last[2] / first[2]:.2f}x: linear in the number "
-              "of evaluations."]
+              "| n | evaluations of f | 2n + 1 | time | time per evaluation | one call of f alone "
+              "| per evaluation / f alone |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in jac_rows:
+        lines.append(f"| {r.n} | {r.calls} | {2 * r.n + 1} | {fmt_time(r.seconds)} "
+                     f"| {fmt_time(r.per_call)} | {fmt_time(r.f_seconds)} "
+                     f"| {r.per_call / r.f_seconds:.2f} |")
+    lines += [""] + jacobian_summary(jac_rows)
     if build_times:
         lines += ["", "## The build", "", "| command | wall time |", "| --- | ---: |"]
         lines += [f"| `{cmd}` | {fmt_time(t)} |" for cmd, t in build_times]
     missed = [r for r in rows if r.met is False]
     lines += ["", "## Verdict", ""]
-    lines += ([f"- target missed: `{r.case}` {r.size}: ratio {r.ratio:.3g}, target {r.target}"
+    lines += ([f"- target missed: `{r.case}` {r.size}: ratio {r.timing.ratio:.3g}, target {r.target}"
                for r in missed] or ["- every target met."])
     return "\n".join(lines) + "\n"
 

@@ -46,7 +46,9 @@ def _check_dims(name: str, a: np.ndarray, ndim: int | tuple[int, ...] | None) ->
 
 def require_finite(name: str, a: np.ndarray) -> None:
     """Raise ``ValueError`` naming ``name`` and the first offending index if ``a`` has NaN or inf."""
-    bad = ~np.isfinite(a)
+    if math.isfinite(np.vdot(a, a)):  # one pass, no temporary: any NaN or inf makes Σ aᵢ² non-finite
+        return
+    bad = ~np.isfinite(a)  # Σ aᵢ² is not finite: find the entry, or find none (it overflowed)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
@@ -69,12 +71,11 @@ def finite_result(what: str, result, inputs: dict[str, np.ndarray]):
     products: every input entry is multiplied into some output, and IEEE arithmetic carries NaN and
     inf through (nan·0 = nan, inf·0 = nan), so a finite result means finite inputs.
     """
-    flat = np.ravel(result)
-    # Fast path: any NaN or inf makes Σ rᵢ² non-finite. np.vdot, unlike @ and np.dot, does not
-    # raise NumPy's floating-point warnings, so no errstate context is needed on the hot path.
-    if math.isfinite(np.vdot(flat, flat)):
+    # Fast path: any NaN or inf makes Σ rᵢ² non-finite. np.vdot flattens its arguments and, unlike
+    # @ and np.dot, does not raise NumPy's floating-point warnings: no errstate on the hot path.
+    if math.isfinite(np.vdot(result, result)):
         return result
-    if np.isfinite(flat).all():  # Σ rᵢ² overflowed, the entries did not
+    if np.isfinite(result).all():  # Σ rᵢ² overflowed, the entries did not
         return result
     for name, a in inputs.items():
         require_finite(name, a)
