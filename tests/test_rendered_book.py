@@ -47,7 +47,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 # Sources every page depends on; a page also depends on its own source (intro.md, chapters/*.ipynb).
-GLOBAL_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "mathchain"]
+GLOBAL_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "_static", "mathchain"]
 # pydata-sphinx-theme logs this through console.error on file:// pages (it cannot read the saved
 # theme mode there). It is the theme's noise, not a fault of the book; nothing broader is ignored.
 KNOWN_THEME_NOISE = "Got invalid theme mode: . Resetting to auto."
@@ -381,6 +381,15 @@ def check_notebook(v: Visit, root: Path, name: str, cache: dict | None = None) -
                         f"figure outputs in the notebook: {expected}")
     if not all(width > 0 for width in widths):
         problems.append(f"{name}: a figure did not load (widths {widths})")
+    # Cells tagged raises-exception show the error alone (%xmode Minimal), wrapped to the column.
+    errors = v.page.evaluate("Array.from(document.querySelectorAll('.cell_output .traceback pre'))"
+                             ".map(p => [p.innerText, p.scrollWidth > p.clientWidth])")
+    for text, too_wide in errors:
+        last = text.strip().splitlines()[-1] if text.strip() else ""
+        if "Traceback (most recent call last)" in text:
+            problems.append(f"{name}: an error output shows the whole traceback: {last[:60]!r}")
+        if too_wide:
+            problems.append(f"{name}: an error output is wider than the page: {last[:60]!r}")
     links = _parse(root / name, {} if cache is None else cache).links
     if not any(urlsplit(href).path.endswith(f"_sources/{relative}") for href in links):
         problems.append(f"{name}: no download link for _sources/{relative}")
@@ -493,6 +502,11 @@ def test_checks_bite(browser, html_dir, tmp_path):
 <a href="../outside.html">out of the book</a>
 <a href="https://example.org/">an external link is fine</a>
 <div class="cell_output"><img src="_images/missing.png"></div>
+<div class="cell_output"><div class="output traceback"><pre>Traceback (most recent call last)
+  File "mathchain/_checks.py", line 1, in chain_pairs
+ValueError: the shapes do not fit</pre></div></div>
+<div class="cell_output"><div class="output traceback">
+<pre style="width: 12em">ValueError: a_long_message_with_no_space</pre></div></div>
 <img src="_static/mathjax/missing-prose-figure.png">
 <script>console.error("something broke");</script>
 </body></html>""")
@@ -534,6 +548,10 @@ def test_checks_bite(browser, html_dir, tmp_path):
     assert scripts == [f"{name}: script included 2 times: 'var twice = 1;'"]
     assert notebook == [f"{name}: figures on the page: 1, figure outputs in the notebook: 2",
                         f"{name}: a figure did not load (widths [0])",
+                        f"{name}: an error output shows the whole traceback: "
+                        "'ValueError: the shapes do not fit'",
+                        f"{name}: an error output is wider than the page: "
+                        "'ValueError: a_long_message_with_no_space'",
                         f"{name}: no download link for _sources/broken.ipynb"], notebook
     everything = math + requests + images + console + links + scripts + notebook
     assert all(p.startswith(f"{name}: ") for p in everything), everything
