@@ -218,6 +218,10 @@ def check_math(v: Visit, name: str, expect_math: bool = False) -> list[str]:
                   .filter(e => !e.querySelector('mjx-container') && e.tagName !== 'MJX-CONTAINER')
                   .map(e => e.textContent.trim().slice(0, 60)).slice(0, 5),
         mathjax: typeof window.MathJax !== 'undefined' && !!(MathJax.startup && MathJax.startup.promise),
+        // a displayed equation wider than the text column is cut off or needs a sideways scroll
+        wide: Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+                   .filter(e => e.scrollWidth > e.clientWidth + 1)
+                   .map(e => (e.closest('[id]') || {id: '?'}).id).slice(0, 5),
         // TeX left in the prose (outside code, where a dollar sign is just a character)
         stray: (() => {
             const skip = 'PRE, CODE, SCRIPT, STYLE, TEXTAREA, MJX-CONTAINER, .math';
@@ -248,6 +252,8 @@ def check_math(v: Visit, name: str, expect_math: bool = False) -> list[str]:
         problems.append(f"{name}: MathJax shows 'Math input error'")
     if found["stray"]:
         problems.append(f"{name}: TeX shown as text: {found['stray']}")
+    if found["wide"]:
+        problems.append(f"{name}: equations wider than the text column: {found['wide']}")
     return problems
 
 
@@ -495,6 +501,8 @@ def test_checks_bite(browser, html_dir, tmp_path):
 <span class="math">\\(\\frac{1}\\)</span>
 <span class="math">\\(x^2 + \\R + \\color{red}{y}\\)</span>
 <p>an untypeset $x^2$ in the prose</p>
+<div style="width: 10em"><div class="math" id="equation-too-wide">
+\\[x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9\\]</div></div>
 <a href="missing.html">a missing page</a>
 <a href="exists.html#nowhere">a missing anchor</a>
 <a href="exists.html#here">a good anchor</a>
@@ -532,6 +540,7 @@ ValueError: the shapes do not fit</pre></div></div>
     assert any(p.startswith(f"{name}: MathJax errors: ") and "Missing argument" in p for p in math), math
     assert f"{name}: undefined TeX macros: ['\\\\R']" in math, math
     assert any("TeX shown as text: ['$x^2$']" in p for p in math), math
+    assert f"{name}: equations wider than the text column: ['equation-too-wide']" in math, math
     assert not any("none was typeset" in p or "did not load" in p for p in math), math
     leaves = f"{name}: request leaves the built book: "
     assert requests[:2] == [leaves + (tmp_path / "outside.css").as_uri(),
