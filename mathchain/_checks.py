@@ -84,6 +84,8 @@ def finite_result(what: str, result, inputs: dict[str, np.ndarray]):
 
 def positive(name: str, value) -> float:
     """Return ``value`` as a float if it is a finite number > 0, else raise ``ValueError``."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):  # "1e-6" and True would convert silently
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError) as exc:

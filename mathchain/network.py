@@ -70,14 +70,15 @@ def softmax_cross_entropy(logits, labels) -> float:
     """L = −(1/m) Σ_i log softmax(U)_{i, tᵢ}, a Python float.
 
     ``logits`` U is ``(m, k)``; ``labels`` t is ``(m,)`` of class indices in ``[0, k)``. Computed as
-    the mean of ``logsumexp(Uᵢ) − U_{i,tᵢ}``, finite for any logits whose spread fits a float.
+    the mean of ``log Σ_c exp(U_ic − Mᵢ) − (U_{i,tᵢ} − Mᵢ)`` with Mᵢ the row maximum: the same value
+    as ``logsumexp(Uᵢ) − U_{i,tᵢ}``, without adding and subtracting the (possibly huge) Mᵢ.
     """
     logits, labels = _logits_and_labels(logits, labels)
-    top = logits.max(axis=1)
-    with np.errstate(over="ignore"):  # reported by finite_result
-        logsumexp = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))  # log Σ_c exp(U_ic)
-        picked = logits[np.arange(logits.shape[0]), labels]  # U_{i,tᵢ}
-        loss = float(np.mean(logsumexp - picked))  # L = mean(logsumexp(Uᵢ) − U_{i,tᵢ})
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        shifted = logits - logits.max(axis=1, keepdims=True)  # U − M: every row's maximum is 0
+        log_sum = np.log(np.exp(shifted).sum(axis=1))  # log Σ_c exp(U_ic − Mᵢ), in [0, log k]
+        picked = shifted[np.arange(logits.shape[0]), labels]  # U_{i,tᵢ} − Mᵢ
+        loss = float(np.mean(log_sum - picked))  # L = mean(logsumexp(Uᵢ) − U_{i,tᵢ})
     return _checks.finite_result("softmax_cross_entropy", loss, {})
 
 

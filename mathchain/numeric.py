@@ -20,23 +20,31 @@ from . import _checks
 
 
 def _evaluate(f: Callable, x: np.ndarray, where: str) -> np.ndarray:
+    """f(x) as a new float64 array (a copy: f may return the same buffer every time)."""
     value = np.asarray(f(x))
     if np.iscomplexobj(value) or not np.issubdtype(value.dtype, np.number):
         raise ValueError(f"f must return real numbers; f({where}) returned dtype {value.dtype}")
+    if np.issubdtype(value.dtype, np.floating) and np.finfo(value.dtype).precision < 15:
+        raise ValueError(
+            f"f must return float64 values; f({where}) returned {value.dtype}, whose "
+            f"~{np.finfo(value.dtype).precision} digits would swamp a central difference"
+        )
     if value.size == 0:
         raise ValueError(f"f must return a non-empty array; f({where}) has shape {value.shape}")
-    value = value.astype(np.float64, copy=False)
+    value = np.array(value, dtype=np.float64)
     if not np.isfinite(value).all():
         raise ValueError(f"f({where}) is not finite: {value!r}")
     return value
 
 
 def numeric_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
-    """∂f/∂x ≈ [f(x + ε eⱼ) − f(x − ε eⱼ)] / 2ε, column j for input entry j.
+    """∂f/∂x ≈ [f(x + hⱼ eⱼ) − f(x − hⱼ eⱼ)] / 2hⱼ, column j for input entry j, hⱼ = ε max(1, |xⱼ|).
 
     Numerator layout: shape ``(f(x).size, x.size)``, rows and columns in C order of the
-    flattened output and input. ``x`` and ``f(x)`` may be scalars, vectors or matrices.
-    Costs ``2 * x.size + 1`` evaluations of ``f``; truncation error O(ε²).
+    flattened output and input. ``x`` and ``f(x)`` may be scalars, vectors or matrices; ``f`` must
+    return float64 values. The step is relative for entries larger than 1, and the difference is
+    divided by the step actually taken, (xⱼ + hⱼ) − (xⱼ − hⱼ) in floating point. Costs
+    ``2 * x.size + 1`` evaluations of ``f``; truncation error O(h²).
     """
     x = _checks.array("x", x)
     return _central_differences(f, x, _checks.positive("eps", eps), _evaluate(f, x.copy(), "x"))
@@ -45,18 +53,32 @@ def numeric_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
 def _central_differences(f: Callable, x: np.ndarray, eps: float, y0: np.ndarray) -> np.ndarray:
     """The Jacobian loop of :func:`numeric_jacobian`, given f(x) = y0 (evaluated once)."""
     jac = np.empty((y0.size, x.size))
+    flat = x.ravel()
     for j in range(x.size):
-        step = np.zeros(x.size)
-        step[j] = eps
-        step = step.reshape(x.shape)
-        y_plus = _evaluate(f, x + step, f"x + eps*e[{j}]")
-        y_minus = _evaluate(f, x - step, f"x - eps*e[{j}]")
+        h = eps * max(1.0, abs(float(flat[j])))  # hⱼ = ε max(1, |xⱼ|)
+        x_plus, x_minus = flat.copy(), flat.copy()
+        x_plus[j] += h
+        x_minus[j] -= h
+        taken = x_plus[j] - x_minus[j]  # 2hⱼ as represented: xⱼ ± hⱼ are rounded
+        if taken == 0:
+            raise ValueError(
+                f"eps = {eps!r} is too small: x[{j}] ± eps*max(1, |x[{j}]|) rounds to x[{j}]"
+            )
+        y_plus = _evaluate(f, x_plus.reshape(x.shape), f"x + h*e[{j}]")
+        y_minus = _evaluate(f, x_minus.reshape(x.shape), f"x - h*e[{j}]")
         if y_plus.shape != y0.shape or y_minus.shape != y0.shape:
             raise ValueError(
                 f"f must return the same shape near x: f(x) has shape {y0.shape}, "
-                f"f(x ± eps*e[{j}]) has shapes {y_plus.shape} and {y_minus.shape}"
+                f"f(x ± h*e[{j}]) has shapes {y_plus.shape} and {y_minus.shape}"
             )
-        jac[:, j] = (y_plus - y_minus).ravel() / (2 * eps)  # column j = ∂f/∂x_j
+        with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+            column = (y_plus - y_minus).ravel() / taken  # column j = ∂f/∂x_j
+        if not np.isfinite(column).all():
+            raise ValueError(
+                f"the central difference of f at x[{j}] overflowed (f changes by more than "
+                "the largest float across the step); rescale f"
+            )
+        jac[:, j] = column
     return jac
 
 
@@ -85,9 +107,11 @@ def check_gradient(
 
     ``grad(x)`` must have the shape of ``x`` (denominator layout). Returns the error; raises
     ``AssertionError`` naming the worst entry's index, the analytic and the numeric value when it
-    exceeds ``rtol``. The error is relative for gradients larger than 1 and absolute below, so a
-    true zero gradient is not failed by rounding noise. With ``eps = 1e-6`` central differences
-    agree with the exact gradient to about 1e-9 for well-scaled functions, hence ``rtol = 1e-6``.
+    exceeds ``rtol``. The error is measured against the largest entry of the numeric gradient
+    (absolute when that is below 1), so a true zero gradient is not failed by rounding noise; it is
+    not entry by entry, so in a gradient whose entries differ by orders of magnitude, check the
+    small ones separately. With ``eps = 1e-6`` central differences agree with the exact gradient to
+    about 1e-9 for well-scaled functions, hence ``rtol = 1e-6``.
     """
     x = _checks.array("x", x)
     rtol = _checks.positive("rtol", rtol)
@@ -98,9 +122,10 @@ def check_gradient(
             "denominator layout has the shape of the variable (a transpose or a reshape is missing)"
         )
     numeric = numeric_gradient(f, x, eps)
-    diff = np.abs(analytic - numeric)
-    error = float(diff.max() / max(1.0, float(np.abs(numeric).max())))
-    if error > rtol:
+    with np.errstate(over="ignore"):  # an infinite difference is a failed check, reported below
+        diff = np.abs(analytic - numeric)
+        error = float(diff.max() / max(1.0, float(np.abs(numeric).max())))
+    if not error <= rtol:  # written so that a NaN error fails too
         worst = np.unravel_index(int(diff.argmax()), x.shape)
         index = tuple(int(i) for i in worst)
         raise AssertionError(

@@ -276,6 +276,15 @@ def test_logits_of_a_thousand_give_exact_finite_results():
         np.testing.assert_allclose(softmax([[1000.0, 1000.0 + np.log(3.0)]]), [[0.25, 0.75]], rtol=1e-12)
 
 
+@pytest.mark.parametrize("offset", [1e8, 1e12, 1e16, -1e300])
+@pytest.mark.parametrize("label", [0, 1])
+def test_loss_is_exact_under_a_large_common_offset(offset, label):
+    # The loss depends only on differences of logits: (c, c) gives L = log 2 for every c and label.
+    # Computing logsumexp − U_t as (c + log 2) − c loses digits as c grows and gives 0 at c = 1e16
+    # (c + log 2 rounds back to c): the loss must be formed from U − max U.
+    assert softmax_cross_entropy([[offset, offset]], [label]) == pytest.approx(np.log(2.0), rel=1e-15)
+
+
 @pytest.mark.parametrize("scale", [1e3, 1e300, 1.7e308])
 def test_softmax_and_gradient_finite_for_any_logits(scale):
     U = np.array([[scale, 0.0, -scale], [0.0, 0.0, scale], [-scale, -scale, -scale]])

@@ -306,13 +306,13 @@ FUNCTIONS = ["numeric_jacobian", "numeric_gradient", "check_gradient"]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-@pytest.mark.parametrize("eps", [0, 0.0, -1e-6, np.nan, np.inf, -np.inf, "small", None])
+@pytest.mark.parametrize("eps", [0, 0.0, -1e-6, np.nan, np.inf, -np.inf, "small", "1e-6", True, None])
 def test_eps_must_be_positive(name, eps):
     with pytest.raises(ValueError, match="eps must be a positive"):
         _call(name, eps=eps)
 
 
-@pytest.mark.parametrize("rtol", [0, -1e-6, np.nan, np.inf, "tight"])
+@pytest.mark.parametrize("rtol", [0, -1e-6, np.nan, np.inf, "tight", "0.5", True])
 def test_rtol_must_be_positive(rtol):
     with pytest.raises(ValueError, match="rtol must be a positive"):
         check_gradient(np.sum, np.ones_like, np.array([1.0, 2.0]), rtol=rtol)
@@ -336,11 +336,11 @@ def test_non_finite_f_is_refused(name, bad):
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_non_finite_f_at_a_step_names_the_step(name):
-    # f is finite at x = (1, 1) but infinite at x + eps·e₁: the failing evaluation is named.
+    # f is finite at x = (1, 1) but infinite at x + h·e₁ (h = eps here): the failing evaluation is named.
     def f(x):
         return np.inf if x[1] > 1.0 else np.sum(x)
 
-    with pytest.raises(ValueError, match=r"f\(x \+ eps\*e\[1\]\) is not finite"):
+    with pytest.raises(ValueError, match=r"f\(x \+ h\*e\[1\]\) is not finite"):
         _call(name, x=np.array([1.0, 1.0]), f=f)
 
 
@@ -399,3 +399,71 @@ def test_numeric_gradient_costs_2n_plus_1_evaluations():
 def test_none_is_refused_not_turned_into_nan(value):
     with pytest.raises(ValueError, match="x must be a real numeric array"):
         numeric_jacobian(np.sin, value)
+
+
+# --- f and x that would fool a naive central difference ------------------------------------------
+
+@pytest.mark.parametrize("name", ["numeric_jacobian", "numeric_gradient"])
+def test_f_returning_the_same_buffer_every_time(name):
+    # f writes into one array and returns it: f(x + h) would be overwritten by f(x − h) unless the
+    # values are copied. True gradient of xᵀx at (1, 2): (2, 4).
+    buffer = np.zeros(1)
+
+    def f(x):
+        buffer[0] = x @ x
+        return buffer
+
+    got = _call(name, x=np.array([1.0, 2.0]), f=f)
+    np.testing.assert_allclose(np.ravel(got), [2.0, 4.0], rtol=FD_RTOL)
+
+
+def test_check_gradient_fails_a_wrong_gradient_when_f_reuses_its_buffer():
+    buffer = np.zeros(1)
+
+    def f(x):
+        buffer[0] = x @ x
+        return buffer
+
+    with pytest.raises(AssertionError, match="gradient check failed"):
+        check_gradient(f, np.zeros_like, np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_f_in_single_precision_is_refused(dtype):
+    # With eps = 1e-6, float32 values (7 digits) give Jacobians off by percents, silently.
+    message = f"f must return float64 values; f\\(x\\) returned {np.dtype(dtype)}"
+    with pytest.raises(ValueError, match=message):
+        numeric_jacobian(lambda x: (2 * x).astype(dtype), np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("x0", [1e6 + 0.3, 1e10, 1e11, -3e15])
+def test_large_entries_get_a_relative_step(x0):
+    # An absolute step of 1e-6 is below the spacing of floats near 1e11 (x ± eps rounds to x) and
+    # is rounded near 1e6; the step is scaled by |x| and the quotient uses the step actually taken.
+    f = lambda x: 3.0 * np.sum(x) + 0.5 * np.sum((x / x0) ** 2)  # noqa: E731
+    exact = 3.0 + 1.0 / x0  # ∂f/∂x at x = x0
+    got = numeric_gradient(f, np.array([x0]))
+    np.testing.assert_allclose(got, [exact], rtol=1e-6)
+    check_gradient(f, lambda x: 3.0 + x / x0**2, np.array([x0]))
+
+
+def test_eps_too_small_for_x_is_an_error():
+    with pytest.raises(ValueError, match=r"eps = 1e-320 is too small: x\[0\]"):
+        numeric_gradient(np.sum, np.array([1.0]), eps=1e-320)
+
+
+def test_overflowing_central_difference_is_an_error_not_a_passing_check():
+    # f is finite at each point but f(x + h) − f(x − h) overflows; the gradient check must not
+    # pass with a NaN error (NaN > rtol is False).
+    f = lambda x: 1.7e308 * np.tanh(1e7 * x[0])  # noqa: E731
+    with pytest.raises(ValueError, match=r"central difference of f at x\[0\] overflowed"):
+        numeric_gradient(f, np.array([0.0]))
+    with pytest.raises(ValueError, match="overflowed"):
+        check_gradient(f, np.zeros_like, np.array([0.0]))
+
+
+def test_check_gradient_with_an_infinite_difference_fails_cleanly():
+    # analytic −1.5e308 against numeric +1.5e308: their difference overflows to inf, a failure.
+    f = lambda x: 1.5e308 * np.sin(x[0])  # noqa: E731
+    with pytest.raises(AssertionError, match="gradient check failed: error inf"):
+        check_gradient(f, lambda x: np.array([-1.5e308]), np.array([0.0]))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import mathchain
 from mathchain import jacobian_chain, numeric_jacobian
+from mathchain import vector as vector_module
 from strategies import draw_chain
 from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, ORDER_RTOL
 
@@ -105,36 +106,29 @@ def test_inputs_are_not_modified(rng):
 # --- the multiplication order, counted in multiply-adds -------------------------------------------
 
 class _CountingDot:
-    """Wraps numpy.linalg's internal ``dot``: records each product's shapes and multiply-adds."""
+    """Wraps a matrix product: records each product's shapes and multiply-adds."""
 
     def __init__(self, dot):
         self.dot, self.madds, self.calls = dot, 0, []
 
-    def __call__(self, a, b, out=None):
+    def __call__(self, a, b):
         assert a.ndim == 2 and b.ndim == 2, (a.shape, b.shape)
         self.madds += a.shape[0] * a.shape[1] * b.shape[1]  # (p×q)(q×r): p·q·r multiply-adds
         self.calls.append((a.shape, b.shape))
-        return self.dot(a, b, out=out)
+        return self.dot(a, b)
 
 
 @pytest.fixture
 def counted_dot(monkeypatch):
-    """Count the multiply-adds of numpy.linalg.multi_dot; fail (never skip) if NumPy's internals moved.
+    """Count the multiply-adds of jacobian_chain, which multiplies through ``vector._multiply``.
 
-    multi_dot multiplies through the module-level name ``dot`` of ``numpy.linalg._linalg``
-    (NumPy 2.x). If that changes, the import, the assertions below, or the exact counts in the
-    tests fail: the order tests cannot pass vacuously with a count of 0.
+    A self-test first, so that the order tests cannot pass vacuously with a count of 0.
     """
-    import numpy.linalg._linalg as linalg_impl
-
-    assert linalg_impl.multi_dot is np.linalg.multi_dot, "multi_dot moved: update the instrumentation"
-    assert hasattr(linalg_impl, "dot"), "numpy.linalg._linalg.dot is gone: update the instrumentation"
-    counter = _CountingDot(linalg_impl.dot)
-    monkeypatch.setattr(linalg_impl, "dot", counter)
-    # Self-test: multi_dot of (1×2)(2×3)(3×1) must go through the counter. Its cheapest order is
-    # A(BC): 2·3·1 + 1·2·1 = 8 (left to right costs 1·2·3 + 1·3·1 = 9).
-    np.linalg.multi_dot([np.ones((1, 2)), np.ones((2, 3)), np.ones((3, 1))])
-    assert counter.madds == 8, "multi_dot no longer calls numpy.linalg._linalg.dot: update the test"
+    counter = _CountingDot(vector_module._multiply)
+    monkeypatch.setattr(vector_module, "_multiply", counter)
+    # (1×2)(2×3)(3×1): the cheapest order is A(BC), 2·3·1 + 1·2·1 = 8 (left to right costs 9).
+    jacobian_chain(np.ones((1, 2)), np.ones((2, 3)), np.ones((3, 1)))
+    assert counter.madds == 8 and len(counter.calls) == 2, "jacobian_chain bypassed the counter"
     counter.madds, counter.calls = 0, []
     return counter
 
@@ -202,6 +196,30 @@ def test_long_chain_never_costs_more_than_naive(rng, counted_dot):
     _assert_same_product(got, mats)
 
 
+def _all_bracketings_cost(dims):
+    """Fewest multiply-adds over every bracketing, by trying them all (exponential; an oracle)."""
+    if len(dims) <= 2:
+        return 0
+    return min(_all_bracketings_cost(dims[:k + 1]) + _all_bracketings_cost(dims[k:])
+               + dims[0] * dims[k] * dims[-1] for k in range(1, len(dims) - 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(dims=st.lists(st.sampled_from([1, 2, 3, 5, 8, 13]), min_size=3, max_size=7))
+def test_order_is_the_cheapest_of_all_bracketings(dims):
+    # Hypothesis runs many examples in one test, which a function-scoped fixture does not cover:
+    # swap the counter in by hand.
+    counter = _CountingDot(vector_module._multiply)
+    original, vector_module._multiply = vector_module._multiply, counter
+    try:
+        mats = [np.ones((dims[i], dims[i + 1])) for i in range(len(dims) - 1)]
+        jacobian_chain(*mats)
+    finally:
+        vector_module._multiply = original
+    assert counter.madds == _all_bracketings_cost(dims)
+    assert len(counter.calls) == len(mats) - 1
+
+
 # --- bad input ------------------------------------------------------------------------------------
 
 def test_mismatched_pair_names_both_shapes(rng):
@@ -257,6 +275,16 @@ def test_non_finite_entry_is_named_even_against_zeros(rng, shapes, bad):
         with pytest.raises(ValueError, match=rf"jacobians\[{k}\] must be finite; "
                                              rf"jacobians\[{k}\]\[{i}, {j}\] = {bad}"):
             jacobian_chain(*mats)
+
+
+def test_non_finite_entry_is_named_through_a_zero_one_by_one_factor():
+    # NumPy's dot (used by numpy.linalg.multi_dot) treats a 1 × 1 operand as a scalar and, when it
+    # is 0, skips the other operand: its NaN would vanish. Both a 1 × 1 input that is 0 and a
+    # 1 × 1 intermediate product that comes out 0 (1·1 + 1·(−1)) must still be reported.
+    with pytest.raises(ValueError, match=r"jacobians\[2\] must be finite; jacobians\[2\]\[0, 0\] = nan"):
+        jacobian_chain(np.ones((2, 1)), np.zeros((1, 1)), np.array([[np.nan, 1.0]]))
+    with pytest.raises(ValueError, match=r"jacobians\[2\] must be finite; jacobians\[2\]\[0, 0\] = inf"):
+        jacobian_chain(np.array([[1.0, 1.0]]), np.array([[1.0], [-1.0]]), np.array([[np.inf, 2.0]]))
 
 
 @pytest.mark.parametrize("position", [0, 1, 2])
