@@ -10,20 +10,23 @@ import numpy as np
 def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
     """Return ``value`` as a float64 array (no copy if it already is one), or raise ``ValueError``.
 
-    Integers and booleans are converted exactly; complex numbers, strings and empty arrays are
-    refused. ``ndim`` restricts the number of dimensions. Finiteness is checked separately
-    (:func:`require_finite`) so that hot paths can choose when to pay for it.
+    Integers (exactly up to 2**53) and booleans are converted; complex numbers, text, dates and
+    durations, masked arrays and empty arrays are refused. ``ndim`` restricts the number of
+    dimensions. Finiteness is checked separately (:func:`require_finite`) so that hot paths can
+    choose when to pay for it.
     """
     if type(value) is np.ndarray and value.dtype == np.float64:  # the common case, no conversion
         return _check_dims(name, value, ndim)
     what = f"{name} must be a real numeric array; got {type(value).__name__}"
+    if isinstance(value, np.ma.MaskedArray):  # np.asarray would drop the mask and use hidden values
+        raise ValueError(f"{what}; fill the masked entries first (value.filled(...))")
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested lists
         raise ValueError(what) from exc
     if np.iscomplexobj(raw):
         raise ValueError(f"{name} must be real; got a complex array")
-    if raw.dtype.kind in "USVO":  # text would be parsed ("1.5") and None would become nan, silently
+    if raw.dtype.kind in "USVOmM":  # text would be parsed ("1.5"), None become nan, dates numbers
         raise ValueError(f"{what} of dtype {raw.dtype}")
     try:
         a = raw.astype(np.float64, copy=False)

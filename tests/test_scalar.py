@@ -448,3 +448,11 @@ def test_least_squares_complex_empty_and_text_are_refused(fn, arg):
         call(**{arg: np.ones((2, 0) if arg == "X" else (0,))})
     with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array"):
         call(**{arg: np.full(shape, "1")})
+    # dates and durations are not numbers; a masked array would lose its mask in np.asarray
+    with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array"):
+        call(**{arg: np.full(shape, np.timedelta64(1, "s"))})
+    with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array"):
+        call(**{arg: np.full(shape, np.datetime64("2026-11-25"))})
+    with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array.*filled"):
+        call(**{arg: np.ma.masked_array(np.ones(shape), mask=np.eye(*shape, dtype=bool)
+                                        if arg == "X" else [True, False])})
