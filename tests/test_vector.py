@@ -252,7 +252,7 @@ def test_no_jacobian_is_refused():
         jacobian_chain()
 
 
-# Chains whose cheapest order differs: a single matrix, a pair (plain @) and three (multi_dot), at
+# Chains whose cheapest order differs: a single matrix, a pair and three (the chosen bracketing), at
 # sizes that go through BLAS.
 BLAS_CHAINS = [[(300, 200)], [(1, 300), (300, 200)], [(300, 200), (200, 300), (300, 1)]]
 
