@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from assertions import assert_inputs_kept_and_results_new
 from mathchain import (
     elementwise_backward,
     linear_backward,
@@ -410,13 +411,11 @@ def test_shape_mismatches_name_both_shapes():
 def test_inputs_are_not_modified_and_results_are_new(rng):
     U, C, D = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
     labels = np.array([0, 3, 1])
-    before = [a.copy() for a in (U, C, D, labels)]
-    results = [softmax(U), softmax_cross_entropy_gradient(U, labels), mean_squared_error_gradient(U, C),
-               elementwise_backward(C, D)]
-    for r in results:
-        r[...] = 99.0
-    for a, b in zip((U, C, D, labels), before, strict=True):
-        np.testing.assert_array_equal(a, b)
+    assert_inputs_kept_and_results_new(
+        (U, C, D, labels),
+        lambda: [softmax(U), softmax_cross_entropy_gradient(U, labels),
+                 mean_squared_error_gradient(U, C), elementwise_backward(C, D)],
+    )
 
 
 def test_integer_input_is_converted_not_wrapped():
