@@ -4,6 +4,15 @@ Layouts: Jacobians are in numerator layout (``(output size, input size)``), grad
 scalar in denominator layout (the shape of the variable). See :mod:`mathchain.numeric`.
 """
 
+from .kronecker import (
+    commutation_matrix,
+    elementwise_jacobian,
+    gram_jacobian,
+    inverse_jacobian,
+    kron_jacobian,
+    unvec,
+    vec,
+)
 from .matrix import LinearGrads, linear_backward, linear_forward
 from .network import (
     elementwise_backward,
@@ -20,9 +29,14 @@ from .vector import jacobian_chain
 __all__ = [
     "LinearGrads",
     "check_gradient",
+    "commutation_matrix",
     "elementwise_backward",
+    "elementwise_jacobian",
     "gradient_chain",
+    "gram_jacobian",
+    "inverse_jacobian",
     "jacobian_chain",
+    "kron_jacobian",
     "least_squares_gradient",
     "least_squares_loss",
     "linear_backward",
@@ -34,4 +48,6 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
+    "unvec",
+    "vec",
 ]
