@@ -4,6 +4,7 @@ Layouts: Jacobians are in numerator layout (``(output size, input size)``), grad
 scalar in denominator layout (the shape of the variable). See :mod:`mathchain.numeric`.
 """
 
+from . import graph
 from .matrix import LinearGrads, linear_backward, linear_forward
 from .network import (
     elementwise_backward,
@@ -22,6 +23,7 @@ __all__ = [
     "check_gradient",
     "elementwise_backward",
     "gradient_chain",
+    "graph",
     "jacobian_chain",
     "least_squares_gradient",
     "least_squares_loss",
