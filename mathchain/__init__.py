@@ -4,6 +4,7 @@ Layouts: Jacobians are in numerator layout (``(output size, input size)``), grad
 scalar in denominator layout (the shape of the variable). See :mod:`mathchain.numeric`.
 """
 
+from . import graph
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -35,6 +36,7 @@ __all__ = [
     "gradient_chain",
     "gram_jacobian",
     "inverse_jacobian",
+    "graph",
     "jacobian_chain",
     "kron_jacobian",
     "least_squares_gradient",

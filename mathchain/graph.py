@@ -1,0 +1,184 @@
+"""A small reverse-mode engine over NumPy arrays (chapter 10): a graph of operations, each with its VJP.
+
+Every operation records its inputs and a vector–Jacobian product (VJP): given ∂z/∂(its output), the
+VJP returns ∂z/∂(each input). ``backward()`` on a scalar z visits the graph from z in reverse
+topological order, so each node's gradient is complete before it is passed on, and where a node
+feeds several operations the gradients it receives **add** (the multivariable chain rule:
+∂z/∂v = Σ over the uses c of v of VJP_c(∂z/∂c)). Gradients are in denominator layout: ``v.grad``
+has the shape of ``v.value``. The VJPs are the package's own rules (linear layer, elementwise rule,
+losses), so the engine adds bookkeeping only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks
+from .matrix import linear_backward, linear_forward
+from .network import (
+    elementwise_backward,
+    mean_squared_error,
+    mean_squared_error_gradient,
+    softmax_cross_entropy,
+    softmax_cross_entropy_gradient,
+)
+
+
+class Node:
+    """A value in the graph: ``value`` (an array), ``grad`` (∂z/∂value after ``z.backward()``)."""
+
+    def __init__(self, value, parents=(), vjp=None, name=""):
+        self.value = value
+        self.grad = None  # ∂z/∂value, shape of value, set by backward()
+        self.parents = tuple(parents)
+        self.vjp = vjp  # ∂z/∂(this node) -> tuple of ∂z/∂(each parent)
+        self.name = name
+
+    def __repr__(self):
+        return f"Node({self.name or 'unnamed'}, shape {np.shape(self.value)})"
+
+    def __add__(self, other):
+        return add(self, other)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __mul__(self, other):
+        return multiply(self, other)
+
+    @property
+    def T(self):  # noqa: N802  (NumPy's name)
+        return transpose(self)
+
+    def backward(self) -> None:
+        """∂z/∂v for every node v that z = self depends on, accumulated over all paths.
+
+        z must be a scalar. Each call computes the gradients afresh (it does not add to the
+        gradients of an earlier call).
+        """
+        if np.size(self.value) != 1:
+            raise ValueError(
+                f"backward() needs a scalar z; {self!r} has shape {np.shape(self.value)}: "
+                "reduce it first (e.g. with total or a loss)"
+            )
+        order = _topological_order(self)
+        for node in order:
+            node.grad = None
+        self.grad = np.ones_like(self.value)  # ∂z/∂z = 1
+        for node in reversed(order):  # outputs before inputs: node.grad is complete here
+            if node.vjp is None or node.grad is None:
+                continue
+            for parent, g in zip(node.parents, node.vjp(node.grad), strict=True):
+                # several uses of one value: their contributions add
+                parent.grad = g if parent.grad is None else parent.grad + g
+
+
+def _topological_order(output: Node) -> list[Node]:
+    """Every node z depends on, each after all of its parents (iterative: deep graphs are fine)."""
+    order, seen, stack = [], {id(output)}, [(output, iter(output.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:  # all parents placed: the node can follow them
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def variable(value, name: str = "") -> Node:
+    """A leaf: an input or a parameter whose gradient ``backward()`` fills in."""
+    return Node(_checks.array(name or "value", value), name=name)
+
+
+def _node(x, name: str) -> Node:
+    if not isinstance(x, Node):
+        raise ValueError(f"{name} must be a Node (use variable(...)); got {type(x).__name__}")
+    return x
+
+
+def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum g down to ``shape``: a value broadcast to several entries collects all their gradients."""
+    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=axes, keepdims=True) if axes else g
+
+
+def _pair(x, y, op):
+    """(x, y, op(x.value, y.value)) for two nodes, or an error naming shapes that do not broadcast."""
+    x, y = _node(x, "x"), _node(y, "y")
+    try:
+        return x, y, op(x.value, y.value)
+    except ValueError as exc:
+        raise ValueError(f"x has shape {x.value.shape} and y has shape {y.value.shape}: "
+                         "they do not broadcast") from exc
+
+
+def add(x: Node, y: Node) -> Node:
+    """X + Y with NumPy broadcasting; ∂z/∂X is ∂z/∂(X + Y) summed over the axes X was broadcast along."""
+    x, y, value = _pair(x, y, np.add)
+    return Node(value, (x, y), lambda g: (_unbroadcast(g, x.value.shape),  # Σ over broadcast axes
+                                          _unbroadcast(g, y.value.shape)), "add")
+
+
+def multiply(x: Node, y: Node) -> Node:
+    """X ⊙ Y entrywise, with broadcasting; ∂z/∂X = ∂z/∂(X ⊙ Y) ⊙ Y, summed over broadcast axes."""
+    x, y, value = _pair(x, y, np.multiply)
+    return Node(value, (x, y), lambda g: (_unbroadcast(g * y.value, x.value.shape),  # G ⊙ Y
+                                          _unbroadcast(g * x.value, y.value.shape)), "multiply")
+
+
+def transpose(x: Node) -> Node:
+    """Xᵀ; ∂z/∂X = (∂z/∂Xᵀ)ᵀ."""
+    x = _node(x, "x")
+    return Node(x.value.T, (x,), lambda g: (g.T,), "transpose")
+
+
+def matmul(a: Node, w: Node) -> Node:
+    """Y = AW, with the linear-layer VJPs ∂z/∂A = ∂z/∂Y Wᵀ and ∂z/∂W = Aᵀ ∂z/∂Y."""
+    return linear(a, w, None)
+
+
+def linear(a: Node, w: Node, b: Node | None) -> Node:
+    """Y = AW + 1bᵀ (chapter 03), A ``(m, n)``, W ``(n, n₁)``, b ``(n₁,)`` or None."""
+    a, w = _node(a, "a"), _node(w, "w")
+    bias = np.zeros(np.shape(w.value)[-1]) if b is None else _node(b, "b").value
+    Y = linear_forward(a.value, w.value, bias)
+
+    def vjp(g):
+        dA, dW, dB = linear_backward(a.value, w.value, bias, g)  # dY Wᵀ, Aᵀ dY, Σ_rows dY
+        return (dA, dW) if b is None else (dA, dW, dB)
+
+    return Node(Y, (a, w) if b is None else (a, w, b), vjp, "linear")
+
+
+def tanh(x: Node) -> Node:
+    """H = tanh(X) entrywise; ∂z/∂X = ∂z/∂H ⊙ (1 − H ⊙ H)."""
+    x = _node(x, "x")
+    H = np.tanh(x.value)
+    return Node(H, (x,), lambda g: (elementwise_backward(g, 1 - H**2),), "tanh")
+
+
+def total(x: Node) -> Node:
+    """z = Σ_ij X_ij; ∂z/∂X is all ones."""
+    x = _node(x, "x")
+    return Node(np.sum(x.value), (x,), lambda g: (np.full(x.value.shape, g),), "total")
+
+
+def cross_entropy(u: Node, labels) -> Node:
+    """z = mean softmax cross-entropy of the rows of U (chapter 04); ∂z/∂U = (softmax(U) − T)/m."""
+    u = _node(u, "u")
+    loss = softmax_cross_entropy(u.value, labels)
+    return Node(np.asarray(loss), (u,),
+                lambda g: (g * softmax_cross_entropy_gradient(u.value, labels),), "cross_entropy")
+
+
+def squared_error(u: Node, targets) -> Node:
+    """z = ‖U − T‖²_F / (2m) (chapter 04); ∂z/∂U = (U − T)/m."""
+    u = _node(u, "u")
+    loss = mean_squared_error(u.value, targets)
+    return Node(np.asarray(loss), (u,),
+                lambda g: (g * mean_squared_error_gradient(u.value, targets),), "squared_error")

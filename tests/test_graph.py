@@ -1,0 +1,182 @@
+"""The reverse-mode engine: every operation's VJP, gradients that add, order, and refusals."""
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad
+
+from mathchain import numeric_gradient
+from mathchain.graph import (
+    Node,
+    add,
+    cross_entropy,
+    linear,
+    matmul,
+    multiply,
+    squared_error,
+    tanh,
+    total,
+    transpose,
+    variable,
+)
+from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES
+
+
+def _gradients(build, *values):
+    """∂z/∂(each input) from the engine, for z = build(*input nodes)."""
+    nodes = [variable(v, name=f"x{i}") for i, v in enumerate(values)]
+    build(*nodes).backward()
+    return [n.grad for n in nodes]
+
+
+def _check_against_oracles(build, np_fn, values):
+    """The engine's gradients against central differences and autograd of the same function."""
+    ours = _gradients(build, *values)
+    for i, (g, v) in enumerate(zip(ours, values, strict=True)):
+        assert g.shape == np.shape(v), (i, g.shape, np.shape(v))
+
+        def z_of(x, i=i):
+            return np_fn(*[x if j == i else values[j] for j in range(len(values))])
+
+        np.testing.assert_allclose(g, numeric_gradient(z_of, values[i]), rtol=FD_RTOL, atol=FD_ATOL)
+        np.testing.assert_allclose(g, grad(z_of)(np.asarray(values[i], float)),
+                                   rtol=EXACT_RTOL, atol=EXACT_ATOL)
+
+
+# --- each operation, weighted by a random C so that ∂z/∂(output) = C is not all ones ---------------
+
+@pytest.mark.parametrize("shape_x, shape_y", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), (3, 1)),
+                                              ((3, 4), (1, 1)), ((1, 1), (2, 5)), ((5,), ())])
+def test_add_and_multiply_sum_over_broadcast_axes(rng, shape_x, shape_y):
+    X, Y = rng.normal(size=shape_x), rng.normal(size=shape_y)
+    C = rng.normal(size=np.broadcast_shapes(shape_x, shape_y))
+    _check_against_oracles(lambda x, y: total(multiply(add(x, y), variable(C))),
+                           lambda x, y: anp.sum((x + y) * C), [X, Y])
+    _check_against_oracles(lambda x, y: total(multiply(x * y, variable(C))),
+                           lambda x, y: anp.sum(x * y * C), [X, Y])
+
+
+@pytest.mark.parametrize("m, n", MATRIX_SHAPES)
+@pytest.mark.parametrize("n1", [1, 3])
+def test_matmul_linear_transpose_tanh(rng, m, n, n1):
+    A, W, b = rng.normal(size=(m, n)), rng.normal(size=(n, n1)), rng.normal(size=n1)
+    C = rng.normal(size=(m, n1))
+    _check_against_oracles(lambda a, w: total(tanh(a @ w) * variable(C)),
+                           lambda a, w: anp.sum(anp.tanh(anp.dot(a, w)) * C), [A, W])
+    _check_against_oracles(lambda a, w, b: total(linear(a, w, b) * variable(C)),
+                           lambda a, w, b: anp.sum((anp.dot(a, w) + b) * C), [A, W, b])
+    Ct = rng.normal(size=(n, m))
+    _check_against_oracles(lambda a: total(transpose(a) * variable(Ct)),
+                           lambda a: anp.sum(a.T * Ct), [A])
+    _check_against_oracles(lambda a: total(a.T * variable(Ct)), lambda a: anp.sum(a.T * Ct), [A])
+
+
+def test_losses(rng):
+    U, labels, T = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6), rng.normal(size=(6, 4))
+
+    def ce(u):
+        e = anp.exp(u)
+        return -anp.mean(anp.log((e / anp.sum(e, axis=1, keepdims=True))[np.arange(6), labels]))
+
+    _check_against_oracles(lambda u: cross_entropy(u, labels), ce, [U])
+    _check_against_oracles(lambda u: squared_error(u, T), lambda u: 0.5 * anp.sum((u - T) ** 2) / 6,
+                           [U])
+
+
+def test_adjoint_identity_through_a_vector_valued_graph(rng):
+    # y = tanh(X W) + X (a residual block): with z = Σ U ⊙ y, x.grad = Jᵀu; compare ⟨u, J v⟩ by a
+    # central difference along v with ⟨Jᵀu, v⟩.
+    X, W = rng.normal(size=(4, 3)), rng.normal(size=(3, 3))
+    U, V = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+
+    def f(x):
+        return np.tanh(x @ W) + x
+
+    x = variable(X)
+    total(multiply(add(tanh(x @ variable(W)), x), variable(U))).backward()
+    eps = 1e-6
+    u_Jv = np.sum(U * (f(X + eps * V) - f(X - eps * V)) / (2 * eps))
+    assert np.sum(x.grad * V) == pytest.approx(u_Jv, rel=1e-8)
+
+
+# --- gradients add where a value is used more than once --------------------------------------------
+
+def test_a_value_used_twice_collects_both_gradients(rng):
+    X = rng.normal(size=(3, 2))
+    x = variable(X)
+    total(x * x).backward()  # z = Σ x², ∂z/∂x = 2x (by hand)
+    np.testing.assert_allclose(x.grad, 2 * X, rtol=1e-15)
+
+
+def test_tied_weights(rng):
+    # X̂ = tanh(X W) Wᵀ, z = ‖X̂ − X‖²/(2m): W is used twice, once transposed.
+    X, W = rng.normal(size=(5, 4)), rng.normal(size=(4, 2))
+    _check_against_oracles(lambda x, w: squared_error(tanh(x @ w) @ w.T, X),
+                           lambda x, w: 0.5 * anp.sum((anp.tanh(x @ w) @ w.T - X) ** 2) / 5, [X, W])
+
+
+def test_diamond_and_residual(rng):
+    x0, A, B = rng.normal(size=(1, 3)), rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    # diamond: x → a = xA, b = tanh(xB) → z = Σ a ⊙ b
+    _check_against_oracles(lambda x: total((x @ variable(A)) * tanh(x @ variable(B))),
+                           lambda x: anp.sum(anp.dot(x, A) * anp.tanh(anp.dot(x, B))), [x0])
+    # residual: y = x + tanh(xW), z = Σ y²/2 ... through the identity path ∂z/∂y itself arrives
+    W = rng.normal(size=(3, 3))
+    _check_against_oracles(lambda x: squared_error(x + tanh(x @ variable(W)), np.zeros((1, 3))),
+                           lambda x: 0.5 * anp.sum((x + anp.tanh(anp.dot(x, W))) ** 2), [x0])
+
+
+def test_backward_twice_gives_the_same_gradients_not_double(rng):
+    X = rng.normal(size=(2, 3))
+    x = variable(X)
+    z = total(x * x)
+    z.backward()
+    first = x.grad.copy()
+    z.backward()
+    np.testing.assert_array_equal(x.grad, first)
+
+
+def test_nodes_off_the_path_get_no_gradient(rng):
+    x, y = variable(rng.normal(size=3)), variable(rng.normal(size=3))
+    unused = x * y
+    z = total(x * x)
+    z.backward()
+    assert y.grad is None and unused.grad is None and x.grad.shape == (3,)
+
+
+def test_deep_chain_has_no_recursion_limit():
+    # 3000 tanh nodes: the gradient is the product of the local derivatives (by hand).
+    x = variable(np.array([[0.3]]))
+    h, derivative = x, 1.0
+    for _ in range(3000):
+        h = tanh(h)
+        derivative *= 1 - h.value.item() ** 2
+    total(h).backward()
+    assert x.grad.item() == pytest.approx(derivative, rel=1e-12)
+
+
+# --- refusals name the shapes ---------------------------------------------------------------------
+
+def test_backward_needs_a_scalar(rng):
+    with pytest.raises(ValueError, match=r"scalar z.*shape \(2, 3\)"):
+        (variable(rng.normal(size=(2, 3))) * variable(1.0)).backward()
+
+
+def test_shapes_that_do_not_broadcast_are_named(rng):
+    with pytest.raises(ValueError, match=r"x has shape \(2, 3\) and y has shape \(2,\)"):
+        add(variable(np.ones((2, 3))), variable(np.ones(2)))
+    with pytest.raises(ValueError, match=r"x has shape \(3,\) and y has shape \(4,\)"):
+        multiply(variable(np.ones(3)), variable(np.ones(4)))
+
+
+def test_matmul_mismatch_names_the_shapes():
+    with pytest.raises(ValueError, match=r"A has shape \(2, 3\) and W has shape \(4, 5\)"):
+        matmul(variable(np.ones((2, 3))), variable(np.ones((4, 5))))
+
+
+def test_operands_must_be_nodes_and_leaves_finite():
+    with pytest.raises(ValueError, match="y must be a Node"):
+        add(variable(np.ones(2)), np.ones(2))
+    with pytest.raises(ValueError, match=r"W must be finite; W\[1\] = nan"):
+        variable([1.0, np.nan], name="W")
+    assert isinstance(variable(1.0), Node)
