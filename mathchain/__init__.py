@@ -13,7 +13,7 @@ from .network import (
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
 )
-from .numeric import check_gradient, numeric_gradient, numeric_jacobian
+from .numeric import check_gradient, numeric_gradient, numeric_hessian, numeric_jacobian
 from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
 from .vector import jacobian_chain
 
@@ -30,6 +30,7 @@ __all__ = [
     "mean_squared_error",
     "mean_squared_error_gradient",
     "numeric_gradient",
+    "numeric_hessian",
     "numeric_jacobian",
     "softmax",
     "softmax_cross_entropy",
