@@ -15,6 +15,7 @@ from .network import (
 )
 from .numeric import check_gradient, numeric_gradient, numeric_hessian, numeric_jacobian
 from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
+from .second_order import least_squares_hessian, least_squares_hessian_vector_product
 from .vector import jacobian_chain
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "gradient_chain",
     "jacobian_chain",
     "least_squares_gradient",
+    "least_squares_hessian",
+    "least_squares_hessian_vector_product",
     "least_squares_loss",
     "linear_backward",
     "linear_forward",
