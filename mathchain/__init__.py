@@ -23,8 +23,9 @@ from .network import (
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
 )
-from .numeric import check_gradient, numeric_gradient, numeric_jacobian
+from .numeric import check_gradient, numeric_gradient, numeric_hessian, numeric_jacobian
 from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
+from .second_order import least_squares_hessian, least_squares_hessian_vector_product
 from .vector import jacobian_chain
 
 __all__ = [
@@ -35,17 +36,20 @@ __all__ = [
     "elementwise_jacobian",
     "gradient_chain",
     "gram_jacobian",
-    "inverse_jacobian",
     "graph",
+    "inverse_jacobian",
     "jacobian_chain",
     "kron_jacobian",
     "least_squares_gradient",
+    "least_squares_hessian",
+    "least_squares_hessian_vector_product",
     "least_squares_loss",
     "linear_backward",
     "linear_forward",
     "mean_squared_error",
     "mean_squared_error_gradient",
     "numeric_gradient",
+    "numeric_hessian",
     "numeric_jacobian",
     "softmax",
     "softmax_cross_entropy",

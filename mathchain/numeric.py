@@ -135,3 +135,72 @@ def check_gradient(
             f"{index}: analytic {float(analytic[index])!r}, numeric {float(numeric[index])!r}"
         )
     return error
+
+
+def numeric_hessian(f: Callable, x, eps: float = 1e-4) -> np.ndarray:
+    """Hᵢⱼ = ∂²f/∂xᵢ∂xⱼ ≈ [f(x+hᵢeᵢ+hⱼeⱼ) − f(x+hᵢeᵢ−hⱼeⱼ) − f(x−hᵢeᵢ+hⱼeⱼ) + f(x−hᵢeᵢ−hⱼeⱼ)] / 4hᵢhⱼ.
+
+    Shape ``(x.size, x.size)``, rows and columns in C order of the flattened ``x``; entry (i, j) is
+    ∂²f/∂xᵢ∂xⱼ. ``f`` must be scalar-valued (a one-element array counts) and return float64.
+    Off-diagonal entries use the four-point formula above, computed once for i < j and mirrored,
+    so the result is exactly symmetric. Diagonal entries use the three-point second difference
+    [f(x + hᵢeᵢ) − 2f(x) + f(x − hᵢeᵢ)] / hᵢ². Steps hᵢ = ε max(1, |xᵢ|) as in
+    :func:`numeric_jacobian`, and the differences are divided by the steps actually taken.
+    Costs ``2 * x.size**2 + 1`` evaluations of ``f`` (1 at x, 2 per diagonal entry, 4 per pair
+    i < j). Truncation error O(h²), rounding error about 1e-16 |f| / h², hence the larger default
+    eps = 1e-4: both are then about 1e-8 for well-scaled f.
+    """
+    x = _checks.array("x", x)
+    eps = _checks.positive("eps", eps)
+    f0 = _evaluate(f, x.copy(), "x")
+    if f0.size != 1:
+        raise ValueError(
+            f"numeric_hessian needs a scalar-valued f; f(x) has shape {f0.shape} ({f0.size} entries). "
+            "For a vector-valued f, take the Hessian of each entry."
+        )
+    flat = x.ravel()
+    n = flat.size
+    steps_up, steps_down = np.empty(n), np.empty(n)  # (xᵢ + hᵢ) − xᵢ and xᵢ − (xᵢ − hᵢ), as rounded
+    for i in range(n):
+        h = eps * max(1.0, abs(float(flat[i])))  # hᵢ = ε max(1, |xᵢ|)
+        steps_up[i], steps_down[i] = (flat[i] + h) - flat[i], flat[i] - (flat[i] - h)
+        if steps_up[i] == 0 or steps_down[i] == 0:
+            raise ValueError(
+                f"eps = {eps!r} is too small: x[{i}] ± eps*max(1, |x[{i}]|) rounds to x[{i}]"
+            )
+
+    def at(signs: dict[int, int], where: str) -> float:
+        """f at x moved by +hᵢ (sign 1) or −hᵢ (sign −1) along each entry i in ``signs``."""
+        moved = flat.copy()
+        for i, sign in signs.items():
+            moved[i] = flat[i] + steps_up[i] if sign > 0 else flat[i] - steps_down[i]
+        value = _evaluate(f, moved.reshape(x.shape), where)
+        if value.size != 1:
+            raise ValueError(
+                f"f must return a scalar near x: f(x) has shape {f0.shape}, f({where}) has shape "
+                f"{value.shape}"
+            )
+        return float(value.ravel()[0])
+
+    z0 = float(f0.ravel()[0])
+    hess = np.empty((n, n))
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, entry by entry
+        for i in range(n):
+            up, down = at({i: 1}, f"x + h*e[{i}]"), at({i: -1}, f"x - h*e[{i}]")
+            a, b = steps_up[i], steps_down[i]
+            # f'' ≈ 2 [(f₊ − f₀)/a − (f₀ − f₋)/b] / (a + b); = (f₊ − 2f₀ + f₋)/h² when a = b = h
+            hess[i, i] = 2.0 * ((up - z0) / a - (z0 - down) / b) / (a + b)
+            for j in range(i):
+                pp = at({i: 1, j: 1}, f"x + h*e[{i}] + h*e[{j}]")
+                pm = at({i: 1, j: -1}, f"x + h*e[{i}] - h*e[{j}]")
+                mp = at({i: -1, j: 1}, f"x - h*e[{i}] + h*e[{j}]")
+                mm = at({i: -1, j: -1}, f"x - h*e[{i}] - h*e[{j}]")
+                taken = (a + b) * (steps_up[j] + steps_down[j])  # (2hᵢ)(2hⱼ) as represented
+                hess[i, j] = hess[j, i] = ((pp - pm) - (mp - mm)) / taken  # ∂²f/∂xᵢ∂xⱼ, mirrored
+            if not np.isfinite(hess[i, : i + 1]).all():
+                j = int(np.argmin(np.isfinite(hess[i, : i + 1])))
+                raise ValueError(
+                    f"the second difference of f at x[{i}], x[{j}] overflowed (f changes by more "
+                    "than the largest float across the steps); rescale f"
+                )
+    return hess

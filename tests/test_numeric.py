@@ -1,4 +1,5 @@
-"""numeric_jacobian, numeric_gradient and check_gradient against hand-computed derivatives and autograd.
+"""numeric_jacobian, numeric_gradient, check_gradient and numeric_hessian against hand-computed
+derivatives and autograd.
 
 These are the package's own oracle, so they are checked against oracles that owe nothing to them:
 derivatives worked by hand in the comments, and autograd.
@@ -7,10 +8,10 @@ derivatives worked by hand in the comments, and autograd.
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import grad, jacobian
+from autograd import grad, hessian, jacobian
 
-from mathchain import check_gradient, numeric_gradient, numeric_jacobian
-from tolerances import FD_ATOL, FD_RTOL, MATRIX_SHAPES
+from mathchain import check_gradient, numeric_gradient, numeric_hessian, numeric_jacobian
+from tolerances import FD_ATOL, FD_RTOL, HESSIAN_ATOL, HESSIAN_RTOL, MATRIX_SHAPES
 
 # Shapes of x and of f(x) for the sweeps: scalar (0-D), one-element, vectors, 1×1, row, column,
 # square and non-square matrices.
@@ -196,13 +197,14 @@ def test_check_gradient_accepts_the_right_gradient(rng):
 
 def test_check_gradient_rejects_2Ax_for_nonsymmetric_A():
     A = np.array([[1.0, 5.0], [0.0, 2.0]])
-    x = np.array([1.0, 1.0])
-    # true ∇ = (A + Aᵀ)x = [[2, 5], [5, 4]] (1, 1) = (7, 9); the plausible wrong answer
-    # 2Ax = 2 (6, 2) = (12, 4). Differences (5, 5): the first maximum, index 0, is reported.
+    x = np.array([1.0, 2.0])
+    # true ∇ = (A + Aᵀ)x = [[2, 5], [5, 4]] (1, 2) = (12, 13); the plausible wrong answer
+    # 2Ax = 2 (11, 4) = (22, 8). Differences (10, 5): index 0 is the worst. (At x = (1, 1) the two
+    # differences tie at 5 and rounding in the numeric gradient picks either.)
     with pytest.raises(AssertionError) as info:
         check_gradient(lambda x: x @ A @ x, lambda x: 2 * A @ x, x)
     msg = str(info.value)
-    assert "index (0,)" in msg and "analytic 12.0" in msg and "numeric 7.0" in msg
+    assert "index (0,)" in msg and "analytic 22.0" in msg and "numeric 12.0" in msg
     assert check_gradient(lambda x: x @ A @ x, lambda x: (A + A.T) @ x, x) < FD_RTOL
 
 
@@ -294,15 +296,17 @@ def test_check_gradient_does_not_let_grad_modify_x():
 # --- bad input: every argument of every function --------------------------------------------------
 
 def _call(name, x=(1.0, 2.0), f=np.sum, g=np.ones_like, **kw):
-    """Call one of the three functions with otherwise valid arguments."""
+    """Call one of the four functions with otherwise valid arguments."""
     if name == "numeric_jacobian":
         return numeric_jacobian(f, x, **kw)
     if name == "numeric_gradient":
         return numeric_gradient(f, x, **kw)
+    if name == "numeric_hessian":
+        return numeric_hessian(f, x, **kw)
     return check_gradient(f, g, x, **kw)
 
 
-FUNCTIONS = ["numeric_jacobian", "numeric_gradient", "check_gradient"]
+FUNCTIONS = ["numeric_jacobian", "numeric_gradient", "check_gradient", "numeric_hessian"]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -467,3 +471,182 @@ def test_check_gradient_with_an_infinite_difference_fails_cleanly():
     f = lambda x: 1.5e308 * np.sin(x[0])  # noqa: E731
     with pytest.raises(AssertionError, match="gradient check failed: error inf"):
         check_gradient(f, lambda x: np.array([-1.5e308]), np.array([0.0]))
+
+
+# --- numeric_hessian ------------------------------------------------------------------------------
+
+def test_hessian_of_quadratic_form_is_A_plus_A_transposed():
+    # f(x) = xᵀ A x = Σ_ij A_ij x_i x_j has ∂²f/∂x_i∂x_j = A_ij + A_ji, at every x.
+    # A = [[1, 2], [0, 3]] (not symmetric): A + Aᵀ = [[2, 2], [2, 6]], not 2A = [[2, 4], [0, 6]].
+    A = np.array([[1.0, 2.0], [0.0, 3.0]])
+    H = numeric_hessian(lambda x: x @ A @ x, np.array([0.3, -1.2]))
+    np.testing.assert_allclose(H, [[2.0, 2.0], [2.0, 6.0]], rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+    assert not np.allclose(H, 2 * A, atol=0.1)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (4, 1), (3, 3), (2, 5), (5, 2)])
+def test_hessian_of_random_quadratic_forms(rng, shape):
+    # f(X) = vec(X)ᵀ A vec(X) for a random non-symmetric A: the Hessian is A + Aᵀ whatever X's shape.
+    n = int(np.prod(shape))
+    A = rng.normal(size=(n, n))
+    H = numeric_hessian(lambda X: X.ravel() @ A @ X.ravel(), rng.normal(size=shape))
+    assert H.shape == (n, n)
+    np.testing.assert_allclose(H, A + A.T, rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_hessian_hand_computed_case():
+    # f(x1, x2) = x1² x2 + sin x1 at (1, 2):
+    # ∂²f/∂x1² = 2 x2 − sin x1 = 4 − sin 1, ∂²f/∂x1∂x2 = 2 x1 = 2, ∂²f/∂x2² = 0.
+    f = lambda x: x[0] ** 2 * x[1] + np.sin(x[0])  # noqa: E731
+    H = numeric_hessian(f, np.array([1.0, 2.0]))
+    want = [[4.0 - np.sin(1.0), 2.0], [2.0, 0.0]]
+    np.testing.assert_allclose(H, want, rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_hessian_matrix_input_in_c_order():
+    # f(X) = X₀₁ X₁₀ for X of shape (2, 2): in C order vec(X) = (X₀₀, X₀₁, X₁₀, X₁₁), so the only
+    # non-zero entries are H[1, 2] = H[2, 1] = 1 (Fortran order would put them at the same place
+    # for this X, so also X₀₂ X₁₁ on a 2 × 3 X: C positions 2 and 4, Fortran positions 4 and 3).
+    H = numeric_hessian(lambda X: X[0, 1] * X[1, 0], np.ones((2, 2)))
+    want = np.zeros((4, 4))
+    want[1, 2] = want[2, 1] = 1.0
+    np.testing.assert_allclose(H, want, atol=HESSIAN_ATOL)
+    H = numeric_hessian(lambda X: X[0, 2] * X[1, 1], np.ones((2, 3)))
+    want = np.zeros((6, 6))
+    want[2, 4] = want[4, 2] = 1.0
+    np.testing.assert_allclose(H, want, atol=HESSIAN_ATOL)
+
+
+@pytest.mark.parametrize("x_shape", X_SHAPES)
+def test_hessian_shape_sweep_against_autograd(rng, x_shape):
+    # Scalar, vector and matrix x: shape (x.size, x.size), C order, as autograd.hessian reshaped.
+    n = int(np.prod(x_shape))
+    C, M, b = rng.normal(size=x_shape), rng.normal(size=(n, n)), rng.normal(size=n)
+
+    def f(x):
+        v = anp.reshape(x, -1)
+        return anp.sum(C * anp.cos(x)) + anp.dot(v, anp.dot(M, v)) / 2 + anp.dot(b, v) ** 3 / 6
+
+    x = rng.normal(size=x_shape)
+    H = numeric_hessian(f, x)
+    assert H.shape == (n, n)
+    want = np.reshape(hessian(f)(x), (n, n))  # autograd: x.shape + x.shape
+    np.testing.assert_allclose(H, want, rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_hessian_is_the_jacobian_of_the_gradient(rng):
+    # ∂²f/∂x∂xᵀ = ∂(∂f/∂x)/∂xᵀ: numeric_jacobian of the analytic gradient, a different oracle.
+    # f = Σ x³ + (Σ x)²: ∇f = 3x² + 2(Σ x)𝟏.
+    f = lambda x: np.sum(x**3) + np.sum(x) ** 2  # noqa: E731
+    gradient = lambda x: 3 * x**2 + 2 * np.sum(x)  # noqa: E731
+    x = rng.normal(size=5)
+    np.testing.assert_allclose(numeric_hessian(f, x), numeric_jacobian(gradient, x),
+                               rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_hessian_is_exactly_symmetric(rng):
+    M = rng.normal(size=(4, 4))
+    H = numeric_hessian(lambda x: np.tanh(x @ M @ x) + np.sum(np.sin(x) * x[0]), rng.normal(size=4))
+    np.testing.assert_array_equal(H, H.T)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (3,), (2, 3)])
+def test_hessian_costs_2n_squared_plus_1_evaluations(rng, shape):
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(np.sum(np.sin(x)))
+
+    numeric_hessian(f, rng.normal(size=shape))
+    n = int(np.prod(shape))
+    assert len(calls) == 2 * n**2 + 1
+
+
+@pytest.mark.parametrize("x", [0.7, np.float64(0.7), np.array(0.7), np.array([0.7]), [[0.7]]])
+def test_hessian_scalar_to_scalar(x):
+    H = numeric_hessian(np.sin, x)
+    assert H.shape == (1, 1)
+    np.testing.assert_allclose(H, [[-np.sin(0.7)]], rtol=HESSIAN_RTOL)
+
+
+@pytest.mark.parametrize("x0", [1e6 + 0.3, 1e10, -3e15])
+def test_hessian_large_entries_get_a_relative_step(x0):
+    # f = 3d² + x0 d y with d = x − x0 (exact near x0) at x = x0, y = 0.5: H = [[6, x0], [x0, 0]]. An
+    # absolute step of 1e-4 is rounded near 1e10 and vanishes near 3e15 (x ± 1e-4 rounds to x).
+    f = lambda v: 3.0 * (v[0] - x0) ** 2 + x0 * (v[0] - x0) * v[1]  # noqa: E731
+    H = numeric_hessian(f, np.array([x0, 0.5]))
+    np.testing.assert_allclose(H, [[6.0, x0], [x0, 0.0]], rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_hessian_converts_integer_input_and_keeps_x():
+    # f = Σ x⁴/12 has H = diag(x²) = diag(1, 4, 9); integer steps would truncate to 0.
+    x = np.array([1, 2, 3])
+    H = numeric_hessian(lambda v: np.sum(v**4) / 12, x)
+    np.testing.assert_allclose(H, np.diag([1.0, 4.0, 9.0]), rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+    np.testing.assert_array_equal(x, [1, 2, 3])
+    xf = np.array([1.0, 2.0, 3.0])
+    numeric_hessian(lambda v: np.sum(v**4), xf)
+    np.testing.assert_array_equal(xf, [1.0, 2.0, 3.0])
+
+
+def test_hessian_of_f_returning_the_same_buffer_every_time():
+    # f writes into one array and returns it: the values must be read before the next call.
+    # f = x₀² x₁ at (1, 2): H = [[2x₁, 2x₀], [2x₀, 0]] = [[4, 2], [2, 0]].
+    buffer = np.zeros(1)
+
+    def f(x):
+        buffer[0] = x[0] ** 2 * x[1]
+        return buffer
+
+    H = numeric_hessian(f, np.array([1.0, 2.0]))
+    np.testing.assert_allclose(H, [[4.0, 2.0], [2.0, 0.0]], rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_hessian_default_eps_beats_the_gradient_eps():
+    # eps = 1e-6 makes the rounding error ~1e-16/1e-12 = 1e-4; the default 1e-4 gives ~1e-8.
+    f = lambda x: np.sum(np.exp(x))  # noqa: E731
+    x = np.array([0.5, 1.5])
+    exact = np.diag(np.exp(x))
+    assert np.abs(numeric_hessian(f, x) - exact).max() < 1e-6
+    assert np.abs(numeric_hessian(f, x, eps=1e-6) - exact).max() > 1e-6
+
+
+@pytest.mark.parametrize("out, shape", [(lambda x: x * 2, r"\(2,\)"),
+                                        (lambda x: np.outer(x, x), r"\(2, 2\)")])
+def test_hessian_rejects_vector_valued_f(out, shape):
+    message = rf"numeric_hessian needs a scalar-valued f; f\(x\) has shape {shape}"
+    with pytest.raises(ValueError, match=message):
+        numeric_hessian(out, np.array([1.0, 2.0]))
+
+
+def test_hessian_f_becoming_vector_valued_near_x_is_refused():
+    def f(x):
+        return np.sum(x) if x[0] == 1.0 else np.ones(2)
+
+    with pytest.raises(ValueError, match=r"scalar near x: f\(x\) has shape \(\), "
+                                         r"f\(x \+ h\*e\[0\]\) has shape \(2,\)"):
+        numeric_hessian(f, np.array([1.0, 2.0]))
+
+
+def test_hessian_eps_too_small_for_x_is_an_error():
+    with pytest.raises(ValueError, match=r"eps = 1e-320 is too small: x\[0\]"):
+        numeric_hessian(np.sum, np.array([1.0]), eps=1e-320)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_hessian_f_in_single_precision_is_refused(dtype):
+    message = rf"f must return float64 values; f\(x\) returned {np.dtype(dtype)}"
+    with pytest.raises(ValueError, match=message):
+        numeric_hessian(lambda x: np.sum(x**2).astype(dtype), np.array([1.0, 2.0]))
+
+
+def test_hessian_overflowing_second_difference_is_an_error():
+    # f is finite at every point, but f(x + h) − 2 f(x) + f(x − h) overflows.
+    f = lambda x: 1.7e308 * np.tanh(1e7 * x[0]) + x[1]  # noqa: E731
+    with pytest.raises(ValueError, match=r"second difference of f at x\[0\], x\[0\] overflowed"):
+        numeric_hessian(f, np.array([0.0, 1.0]))
+    # Only the mixed difference overflows here: f(x ± h e₁ ± h e₀) = ±1.7e308, while f = 0 on both axes.
+    g = lambda x: 1.7e308 * np.tanh(1e7 * x[0]) * np.tanh(1e7 * x[1])  # noqa: E731
+    with pytest.raises(ValueError, match=r"second difference of f at x\[1\], x\[0\] overflowed"):
+        numeric_hessian(g, np.array([0.0, 0.0]))

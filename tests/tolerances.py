@@ -20,3 +20,10 @@ MATRIX_SHAPES = [(1, 1), (1, 4), (4, 1), (3, 3), (2, 5), (5, 2)]
 # is a wide margin for the sizes used (≤ 8 per factor, ≤ 6 factors), while a missing transpose is an
 # O(1) relative error.
 ORDER_RTOL = 1e-12
+
+# Central second differences (numeric_hessian, eps = 1e-4): truncation error O(eps²) ≈ 1e-8 and
+# rounding error ≈ 1e-16 · |f| / eps² ≈ 1e-8 · |f|. For the O(1)–O(10) functions used here they agree
+# with the exact Hessian to ~1e-7, so 1e-5 leaves a margin and still catches any real mistake (a
+# missing symmetrisation or factor 2 is an O(1) error).
+HESSIAN_RTOL = 1e-5
+HESSIAN_ATOL = 1e-5
