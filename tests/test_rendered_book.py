@@ -5,6 +5,7 @@ For every page of the table of contents (and Sphinx's index and search pages):
 * math is typeset by MathJax, with no MathJax error and no TeX left as text;
 * no request leaves the built folder (the book must work with no network, and must not reach into
   the sources next to it), and none fails;
+* no displayed equation and no table is wider than the text column;
 * every image has loaded, and every figure a chapter notebook outputs is on its page;
 * every internal link and anchor points at an existing page (inside the book) and element id;
 * the JavaScript console shows no error, and no script is included twice;
@@ -257,6 +258,14 @@ def check_math(v: Visit, name: str, expect_math: bool = False) -> list[str]:
     return problems
 
 
+def check_tables(v: Visit, name: str) -> list[str]:
+    """No table wider than the column it sits in (it would be cut off or need a sideways scroll)."""
+    wide = v.page.evaluate("""() => Array.from(document.querySelectorAll('table'))
+        .filter(t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+        .map(t => (t.closest('[id]') || {id: '?'}).id).slice(0, 5)""")
+    return [f"{name}: tables wider than the page: {wide}"] if wide else []
+
+
 def check_images(v: Visit, name: str) -> list[str]:
     broken = v.page.evaluate("""async () => {
         const images = Array.from(document.images);
@@ -414,7 +423,8 @@ def test_page_renders_offline(visit, html_dir, name):
     v = visit(name)
     page_path = html_dir / name
     # Every content page of this course has math: a page that lost it all must not pass.
-    problems = (check_math(v, name, expect_math=name in CONTENT_PAGES) + check_images(v, name)
+    problems = (check_math(v, name, expect_math=name in CONTENT_PAGES) + check_tables(v, name)
+                + check_images(v, name)
                 + check_requests(v, name, html_dir) + check_console(v, name)
                 + check_links(page_path, html_dir, name, _PARSED)
                 + check_scripts_once(page_path, name, _PARSED))
@@ -503,6 +513,8 @@ def test_checks_bite(browser, html_dir, tmp_path):
 <p>an untypeset $x^2$ in the prose</p>
 <div style="width: 10em"><div class="math" id="equation-too-wide">
 \\[x_1 + x_2 + x_3 + x_4 + x_5 + x_6 + x_7 + x_8 + x_9\\]</div></div>
+<div style="width: 10em" id="narrow"><table><tr><td>a_table_cell_far_wider_than_its_column</td>
+</tr></table></div>
 <a href="missing.html">a missing page</a>
 <a href="exists.html#nowhere">a missing anchor</a>
 <a href="exists.html#here">a good anchor</a>
@@ -526,7 +538,7 @@ ValueError: the shapes do not fit</pre></div></div>
     name = "broken.html"
     v = Visit(browser, site / name)
     try:
-        math, images = check_math(v, name), check_images(v, name)
+        math, images, tables = check_math(v, name), check_images(v, name), check_tables(v, name)
         requests, console = check_requests(v, name, site), check_console(v, name)
         notebook = check_notebook(v, site, name)
     finally:
@@ -541,6 +553,7 @@ ValueError: the shapes do not fit</pre></div></div>
     assert f"{name}: undefined TeX macros: ['\\\\R']" in math, math
     assert any("TeX shown as text: ['$x^2$']" in p for p in math), math
     assert f"{name}: equations wider than the text column: ['equation-too-wide']" in math, math
+    assert tables == [f"{name}: tables wider than the page: ['narrow']"], tables
     assert not any("none was typeset" in p or "did not load" in p for p in math), math
     leaves = f"{name}: request leaves the built book: "
     assert requests[:2] == [leaves + (tmp_path / "outside.css").as_uri(),
@@ -562,7 +575,7 @@ ValueError: the shapes do not fit</pre></div></div>
                         f"{name}: an error output is wider than the page: "
                         "'ValueError: a_long_message_with_no_space'",
                         f"{name}: no download link for _sources/broken.ipynb"], notebook
-    everything = math + requests + images + console + links + scripts + notebook
+    everything = math + tables + requests + images + console + links + scripts + notebook
     assert all(p.startswith(f"{name}: ") for p in everything), everything
 
     # A page whose math vanished, and the theme's one tolerated message but nothing near it.

@@ -1,0 +1,129 @@
+"""The identity reference: each entry against central differences and autograd; wrong forms refused."""
+
+import re
+from dataclasses import replace
+
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from autograd import grad, jacobian
+
+from mathchain.identities import IDENTITIES, by_key, derivative_error, numeric_derivative
+from tolerances import EXACT_RTOL, FD_RTOL
+
+CASES = [(e, size) for e in IDENTITIES for size in e.sizes]
+IDS = [f"{e.key}-{size}" for e, size in CASES]
+WITH_WRONG = [e for e in IDENTITIES if e.wrong is not None]
+# A wrong form differs from the right one by an O(1) fraction: far above the ~1e-8 of central
+# differences, and far below what a right formula shows (< FD_RTOL).
+WRONG_AT_LEAST = 1e-3
+
+
+def _autograd_derivative(entry, args):
+    x, constants = np.asarray(args[0], dtype=float), args[1:]
+
+    def f(v):
+        return entry.f(anp, v, *constants)
+
+    if entry.kind == "gradient":
+        return grad(f)(x)
+    J = jacobian(f)(x)
+    return np.reshape(J, (np.size(entry.f(np, x, *constants)), x.size))  # numerator layout, vec_r
+
+
+def test_the_reference_is_large_and_covers_every_group():
+    assert len(IDENTITIES) >= 50
+    groups = {e.group for e in IDENTITIES}
+    assert groups == {"scalar by vector", "vector by vector", "scalar by matrix",
+                      "matrix by matrix", "network layers"}
+    assert len(WITH_WRONG) >= 30
+
+
+def test_keys_are_unique_stable_anchors():
+    keys = [e.key for e in IDENTITIES]
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key), key
+    assert by_key("log-determinant").group == "scalar by matrix"
+    with pytest.raises(KeyError):
+        by_key("no-such-identity")
+
+
+def test_entries_are_complete():
+    for e in IDENTITIES:
+        assert e.kind in ("gradient", "jacobian"), e.key
+        assert e.expression and e.derivative and e.shapes, e.key
+        assert (e.wrong is None) == (not e.wrong_tex), e.key
+        assert e.sizes, e.key
+
+
+@pytest.mark.parametrize("entry, size", CASES, ids=IDS)
+def test_derivative_matches_central_differences(rng, entry, size):
+    args = entry.sample(rng, size)
+    assert derivative_error(entry, args) < FD_RTOL
+
+
+@pytest.mark.parametrize("entry, size", CASES, ids=IDS)
+def test_derivative_matches_autograd(rng, entry, size):
+    args = entry.sample(rng, size)
+    ours = np.asarray(entry.df(*args), dtype=float)
+    theirs = _autograd_derivative(entry, args)
+    assert ours.shape == theirs.shape
+    scale = max(1.0, np.abs(theirs).max())
+    assert np.abs(ours - theirs).max() <= EXACT_RTOL * scale
+
+
+@pytest.mark.parametrize("entry", WITH_WRONG, ids=[e.key for e in WITH_WRONG])
+def test_the_wrong_form_is_refused(rng, entry):
+    args = entry.sample(rng, entry.sizes[0])
+    assert derivative_error(entry, args, entry.wrong) > WRONG_AT_LEAST
+
+
+@pytest.mark.parametrize("entry", IDENTITIES, ids=[e.key for e in IDENTITIES])
+def test_a_mutated_derivative_is_caught(rng, entry):
+    # Any change of the data's derivative that is larger than rounding fails the check: here a
+    # perturbation of one entry, and (for matrices whose transpose has the same shape but other
+    # values) a dropped or added transpose.
+    args = entry.sample(rng, entry.sizes[0])
+    right = np.asarray(entry.df(*args), dtype=float)
+    bumped = right.copy()
+    bumped.flat[bumped.size // 2] += 1e-3 * max(1.0, np.abs(right).max())
+    assert derivative_error(replace(entry, df=lambda *a: bumped), args) > 1e-4
+    if right.ndim == 2 and not np.allclose(right, right.T if right.shape == right.T.shape else 0):
+        assert derivative_error(replace(entry, df=lambda *a: right.T), args) > 1e-4
+
+
+def test_samplers_meet_the_conditions(rng):
+    for e in IDENTITIES:
+        args = e.sample(rng, e.sizes[0])
+        square = [a for a in args if np.ndim(a) == 2 and a.shape[0] == a.shape[1]]
+        if "positive definite" in e.conditions:
+            S = square[0]
+            np.testing.assert_array_equal(S, S.T)
+            assert np.linalg.eigvalsh(S).min() > 0, e.key
+        elif "A = A^T" in e.conditions:
+            np.testing.assert_array_equal(square[0], square[0].T)
+        if "invertible" in e.conditions:
+            assert np.linalg.cond(square[0]) < 1e3, e.key
+
+
+def test_numeric_derivative_layouts(rng):
+    # gradient: the shape of x; Jacobian: (f.size, x.size), matrices flattened row by row
+    e = by_key("trace-axb")
+    args = e.sample(rng, (3, 5))
+    assert numeric_derivative(e, args).shape == (3, 5)
+    e = by_key("kron-axb")
+    args = e.sample(rng, (3, 5))
+    assert numeric_derivative(e, args).shape == (2 * 3, 3 * 5)
+
+
+def test_hand_computed_cases():
+    # tr(AX) with A = [[1, 2]] (1×2), X 2×1: tr(AX) = X₁ + 2X₂, gradient Aᵀ = [[1], [2]].
+    e = by_key("trace-ax")
+    np.testing.assert_array_equal(e.df(np.zeros((2, 1)), np.array([[1.0, 2.0]])), [[1.0], [2.0]])
+    # softmax of (0, 0): s = (½, ½), Jacobian diag(s) − ssᵀ = [[¼, −¼], [−¼, ¼]]
+    np.testing.assert_allclose(by_key("jac-softmax").df(np.zeros(2)), [[0.25, -0.25], [-0.25, 0.25]],
+                               rtol=1e-15)
+    # log det of diag(2, 4): gradient diag(½, ¼)
+    np.testing.assert_allclose(by_key("log-determinant").df(np.diag([2.0, 4.0])),
+                               np.diag([0.5, 0.25]), rtol=1e-15)
