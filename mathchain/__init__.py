@@ -36,7 +36,6 @@ __all__ = [
     "elementwise_jacobian",
     "gradient_chain",
     "gram_jacobian",
-    "graph",
     "inverse_jacobian",
     "jacobian_chain",
     "kron_jacobian",
