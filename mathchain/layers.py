@@ -238,16 +238,16 @@ def im2col(X, kh, kw, stride=1, padding=0) -> np.ndarray:
     kh, kw = _count("kh", kh, 1), _count("kw", kw, 1)
     stride, padding = _count("stride", stride, 1), _count("padding", padding, 0)
     _out_size(X.shape, kh, kw, stride, padding)
-    return _im2col(X, kh, kw, stride, padding)
+    return _im2col_t(X, kh, kw, stride, padding).T
 
 
-def _im2col(X, kh, kw, stride, padding):
-    N, C = X.shape[:2]
-    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+def _im2col_t(X, kh, kw, stride, padding):
+    """X_colᵀ, ``(C·kh·kw, N·H_out·W_out)``: transposed, so each (c, i, j) is one contiguous row."""
+    C = X.shape[1]
+    Xp = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))  # a new array
     windows = np.lib.stride_tricks.sliding_window_view(Xp, (kh, kw), axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride]  # (N, C, H_out, W_out, kh, kw), a view
-    Ho, Wo = windows.shape[2:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kh * kw)  # one copy
+    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, -1)  # one copy
 
 
 def col2im(cols, X_shape, kh, kw, stride=1, padding=0) -> np.ndarray:
@@ -271,18 +271,19 @@ def col2im(cols, X_shape, kh, kw, stride=1, padding=0) -> np.ndarray:
             f"cols has shape {cols.shape}; im2col of an image {X_shape} with a ({kh}, {kw}) kernel, "
             f"stride {stride}, padding {padding} has shape {want}"
         )
-    return _col2im(cols, X_shape, kh, kw, stride, padding)
+    return _col2im_t(cols.T, X_shape, kh, kw, stride, padding)
 
 
-def _col2im(cols, X_shape, kh, kw, stride, padding):
+def _col2im_t(cols_t, X_shape, kh, kw, stride, padding):
+    """col2im of X_colᵀ ``(C·kh·kw, N·H_out·W_out)``: each kernel offset adds one contiguous block."""
     N, C, H, W_ = X_shape
     Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W_ + 2 * padding - kw) // stride + 1
-    patches = cols.reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, Ho, Wo)
-    Xp = np.zeros((N, C, H + 2 * padding, W_ + 2 * padding))
+    patches = cols_t.reshape(C, kh, kw, N, Ho, Wo)
+    Xp = np.zeros((C, N, H + 2 * padding, W_ + 2 * padding))  # channels first: patches[:, i, j] fits
     for i in range(kh):  # one offset of the kernel at a time: within it no pixel is read twice
         for j in range(kw):
-            Xp[:, :, i : i + stride * Ho : stride, j : j + stride * Wo : stride] += patches[:, :, i, j]
-    return Xp[:, :, padding : padding + H, padding : padding + W_].copy()  # crop the padding
+            Xp[:, :, i : i + stride * Ho : stride, j : j + stride * Wo : stride] += patches[:, i, j]
+    return Xp[:, :, padding : padding + H, padding : padding + W_].transpose(1, 0, 2, 3).copy()
 
 
 def _conv_args(X, W, stride, padding):
@@ -307,9 +308,9 @@ def conv2d(X, W, stride=1, padding=0) -> np.ndarray:
     """
     X, W, stride, padding, Ho, Wo = _conv_args(X, W, stride, padding)
     F, _, kh, kw = W.shape
-    cols = _im2col(X, kh, kw, stride, padding)
-    Ym = cols @ W.reshape(F, -1).T  # Yₘ = im2col(X) Wₘᵀ: chapter 03's Y = AW
-    return Ym.reshape(X.shape[0], Ho, Wo, F).transpose(0, 3, 1, 2).copy()
+    # Yₘ = X_col Wₘᵀ (chapter 03's Y = AW), computed transposed: Yₘᵀ = Wₘ X_colᵀ, (F, N·H_out·W_out)
+    Ym_t = W.reshape(F, -1) @ _im2col_t(X, kh, kw, stride, padding)
+    return Ym_t.reshape(F, X.shape[0], Ho, Wo).transpose(1, 0, 2, 3).copy()
 
 
 def conv2d_backward(X, W, dY, stride=1, padding=0) -> ConvGrads:
@@ -327,8 +328,10 @@ def conv2d_backward(X, W, dY, stride=1, padding=0) -> ConvGrads:
             f"dY has shape {dY.shape}; with X {X.shape}, W {W.shape}, stride {stride} and padding "
             f"{padding} the output Y has shape {want}, and dY = ∂z/∂Y must have that shape too"
         )
-    dYm = dY.transpose(0, 2, 3, 1).reshape(-1, F)  # ∂z/∂Yₘ, rows (n, p, q)
-    Wm = W.reshape(F, -1)
-    dW = (dYm.T @ _im2col(X, kh, kw, stride, padding)).reshape(W.shape)  # ∂z/∂Wₘ = (∂z/∂Yₘ)ᵀ X_col
-    dX = _col2im(dYm @ Wm, X.shape, kh, kw, stride, padding)  # ∂z/∂X_col = ∂z/∂Yₘ Wₘ, then col2im
+    # Chapter 03's rules on Yₘ = X_col Wₘᵀ, computed with the transposes (contiguous col2im):
+    dYm_t = dY.transpose(1, 0, 2, 3).reshape(F, -1)  # (∂z/∂Yₘ)ᵀ, (F, N·H_out·W_out)
+    cols_t = _im2col_t(X, kh, kw, stride, padding)  # X_colᵀ
+    dW = (dYm_t @ cols_t.T).reshape(W.shape)  # ∂z/∂Wₘ = (∂z/∂Yₘ)ᵀ X_col
+    dcols_t = W.reshape(F, -1).T @ dYm_t  # (∂z/∂X_col)ᵀ = Wₘᵀ (∂z/∂Yₘ)ᵀ, i.e. ∂z/∂X_col = ∂z/∂Yₘ Wₘ
+    dX = _col2im_t(dcols_t, X.shape, kh, kw, stride, padding)  # sum the copies back: col2im
     return ConvGrads(dX, dW)
