@@ -229,10 +229,10 @@ def _out_size(X_shape, kh: int, kw: int, stride: int, padding: int) -> tuple[int
 
 
 def im2col(X, kh, kw, stride=1, padding=0) -> np.ndarray:
-    """X_col[(n, p, q), (c, i, j)] = X_pad[n, c, p·s + i, q·s + j]: every patch as one row.
+    """X_col[(n, a, b), (c, i, j)] = X_pad[n, c, a·s + i, b·s + j]: every patch as one row.
 
     ``X`` is ``(N, C, H, W)``; the result is ``(N·H_out·W_out, C·kh·kw)``, rows in C order of
-    (n, p, q), columns in C order of (c, i, j), the order of ``W.reshape(F, -1)``'s columns.
+    (n, a, b), columns in C order of (c, i, j), the order of ``W.reshape(F, -1)``'s columns.
     """
     X = _checks.array("X", X, ndim=4)
     kh, kw = _count("kh", kh, 1), _count("kw", kw, 1)
@@ -251,7 +251,7 @@ def _im2col_t(X, kh, kw, stride, padding):
 
 
 def col2im(cols, X_shape, kh, kw, stride=1, padding=0) -> np.ndarray:
-    """X[n, c, h, w] = Σ over the patches that read X[n, c, h, w] of cols[(n, p, q), (c, i, j)].
+    """X[n, c, h, w] = Σ over the patches that read X[n, c, h, w] of cols[(n, a, b), (c, i, j)].
 
     ``cols`` is ``(N·H_out·W_out, C·kh·kw)``; the result has shape ``X_shape = (N, C, H, W)``. The
     adjoint of :func:`im2col`: ⟨im2col(X), G⟩ = ⟨X, col2im(G)⟩; a pixel read by several patches
@@ -300,7 +300,7 @@ def _conv_args(X, W, stride, padding):
 
 
 def conv2d(X, W, stride=1, padding=0) -> np.ndarray:
-    """Y[n, f, p, q] = Σ_{c,i,j} W[f, c, i, j] X_pad[n, c, p·s + i, q·s + j] (cross-correlation).
+    """Y[n, f, a, b] = Σ_{c,i,j} W[f, c, i, j] X_pad[n, c, a·s + i, b·s + j] (cross-correlation).
 
     ``X`` is ``(N, C, H, W)``, ``W`` is ``(F, C, kh, kw)``; Y is ``(N, F, H_out, W_out)`` with
     H_out = ⌊(H + 2·padding − kh)/stride⌋ + 1 (W_out likewise). Computed as the linear layer
