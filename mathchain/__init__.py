@@ -4,7 +4,7 @@ Layouts: Jacobians are in numerator layout (``(output size, input size)``), grad
 scalar in denominator layout (the shape of the variable). See :mod:`mathchain.numeric`.
 """
 
-from . import graph
+from . import graph as graph  # the reverse-mode engine (chapter 10), a submodule
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -13,6 +13,22 @@ from .kronecker import (
     kron_jacobian,
     unvec,
     vec,
+)
+from .layers import (
+    AttentionGrads,
+    ConvGrads,
+    NormGrads,
+    attention,
+    attention_backward,
+    batch_norm,
+    batch_norm_backward,
+    col2im,
+    conv2d,
+    conv2d_backward,
+    im2col,
+    layer_norm,
+    layer_norm_backward,
+    softmax_backward,
 )
 from .matrix import LinearGrads, linear_backward, linear_forward
 from .network import (
@@ -29,16 +45,29 @@ from .second_order import least_squares_hessian, least_squares_hessian_vector_pr
 from .vector import jacobian_chain
 
 __all__ = [
+    "AttentionGrads",
+    "ConvGrads",
     "LinearGrads",
+    "NormGrads",
+    "attention",
+    "attention_backward",
+    "batch_norm",
+    "batch_norm_backward",
     "check_gradient",
+    "col2im",
     "commutation_matrix",
+    "conv2d",
+    "conv2d_backward",
     "elementwise_backward",
     "elementwise_jacobian",
     "gradient_chain",
     "gram_jacobian",
+    "im2col",
     "inverse_jacobian",
     "jacobian_chain",
     "kron_jacobian",
+    "layer_norm",
+    "layer_norm_backward",
     "least_squares_gradient",
     "least_squares_hessian",
     "least_squares_hessian_vector_product",
@@ -51,6 +80,7 @@ __all__ = [
     "numeric_hessian",
     "numeric_jacobian",
     "softmax",
+    "softmax_backward",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
     "unvec",
