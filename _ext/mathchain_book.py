@@ -1,9 +1,23 @@
 """Local Sphinx extension for the mathchain book.
 
-Jupyter Book 1.0.4 registers sphinx-thebe's inline script (``const THEBE_JS_URL …``) and one other
-inline script twice per page, once with filename ``None`` and once with ``''``: the browser then
-reports a redeclared ``const`` as a console error. Drop the duplicates before the page is written.
+Downloads. An HTML build first builds the course kit and the wheel (``tools/build-kit``, into
+``_build/kit``), so a plain ``jupyter-book build`` serves fresh ones. Pages link them through MyST
+substitutions set here, whose file names carry ``mathchain.__version__``: ``{{ kit_link }}``,
+``{{ wheel_link }}`` and ``{{ pdf_link }}`` (the PDF edition, ``_build/pdf/mathchain.pdf``: a
+download when ``make pdf`` has built it, otherwise a sentence saying how to build it; in the PDF
+itself, a sentence naming it), and ``{{ version }}``.
+
+Scripts. Jupyter Book 1.0.4 registers sphinx-thebe's inline script (``const THEBE_JS_URL …``) and
+one other inline script twice per page, once with filename ``None`` and once with ``''``: the
+browser then reports a redeclared ``const`` as a console error. Drop the duplicates before the page
+is written.
 """
+
+from importlib.machinery import SourceFileLoader
+from importlib.util import module_from_spec, spec_from_loader
+from pathlib import Path
+
+from sphinx.errors import ExtensionError
 
 
 def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
@@ -20,6 +34,36 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+def _kit_tool(root: Path):
+    """``tools/build-kit`` as a module (a script without the .py suffix, like the other tools)."""
+    loader = SourceFileLoader("mathchain_build_kit", str(root / "tools" / "build-kit"))
+    module = module_from_spec(spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def _downloads(app):
+    root = Path(app.srcdir)
+    kit_tool = _kit_tool(root)
+    version, subs = kit_tool.version(root), app.config.myst_substitutions
+    subs["version"] = version
+    if app.builder.format != "html":  # the PDF: no downloads to link
+        subs["kit_link"] = f"course kit {version} (a download of the HTML edition)"
+        subs["wheel_link"] = f"`mathchain-{version}-py3-none-any.whl`"
+        subs["pdf_link"] = "PDF edition (this document)"
+        return
+    try:
+        wheel, kit = kit_tool.build(root / "_build" / "kit", root)
+    except SystemExit as exc:  # the tool's way of failing
+        raise ExtensionError(f"tools/build-kit failed: {exc}") from None
+    pdf = root / "_build" / "pdf" / "mathchain.pdf"
+    subs["kit_link"] = f"{{download}}`course kit {version} <{kit.relative_to(root)}>`"
+    subs["wheel_link"] = f"{{download}}`{wheel.name} <{wheel.relative_to(root)}>`"
+    subs["pdf_link"] = (f"{{download}}`PDF edition <{pdf.relative_to(root)}>`" if pdf.is_file()
+                        else "PDF edition (`make pdf` builds it; not part of this build)")
+
+
 def setup(app):
+    app.connect("builder-inited", _downloads)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -17,6 +17,8 @@ from .numeric import check_gradient, numeric_gradient, numeric_jacobian
 from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
 from .vector import jacobian_chain
 
+__version__ = "0.1.0"  # the only copy: pyproject.toml, the wheel and the course kit read it
+
 __all__ = [
     "LinearGrads",
     "check_gradient",
