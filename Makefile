@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 BOOK_FLAGS := --all -W -n --keep-going  # --all: a page re-runs its notebook even when only mathchain changed
 
 # Tests that need the built book (or the PDF): run after it is built, not with the package tests.
-BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py
+BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_statistics.py
 
 .PHONY: help book kit test lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
 
@@ -54,7 +54,7 @@ browser:
 # What the build serves besides pages: the course kit (unpacked in /tmp, installed into a new venv
 # from the package index, every notebook run there) and the execution statistics.
 test-built: $(STAMP)
-	$(BIN)/pytest tests/test_kit.py
+	$(BIN)/pytest tests/test_kit.py tests/test_statistics.py
 
 test-rendered: $(STAMP) browser
 	$(BIN)/pytest tests/test_rendered_book.py
