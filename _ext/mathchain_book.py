@@ -7,6 +7,11 @@ substitutions set here, whose file names carry ``mathchain.__version__``: ``{{ k
 download when ``make pdf`` has built it, otherwise a sentence saying how to build it; in the PDF
 itself, a sentence naming it), and ``{{ version }}``.
 
+The PDF (LaTeX builders only). A code cell tagged ``hide-input`` (plotting boilerplate, behind a
+toggle in HTML) prints only its output: paper has no toggle. A reference to a numbered exercise
+on another page is pointed at the label sphinx-exercise writes (``exercise:<label>``); sphinx-exercise
+1.2 does that only for references within a page, and the others printed "Exercise ??".
+
 Scripts. Jupyter Book 1.0.4 registers sphinx-thebe's inline script (``const THEBE_JS_URL …``) and
 one other inline script twice per page, once with filename ``None`` and once with ``''``: the
 browser then reports a redeclared ``const`` as a console error. Drop the duplicates before the page
@@ -17,7 +22,10 @@ from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_loader
 from pathlib import Path
 
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 
 def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
@@ -63,7 +71,40 @@ def _downloads(app):
                         else "PDF edition (`make pdf` builds it; not part of this build)")
 
 
+class _PrintWithoutHiddenInputs(SphinxPostTransform):
+    builders = ("latex",)
+    default_priority = 900
+
+    def run(self, **kwargs):
+        for cell in list(self.document.findall(nodes.container)):
+            if "tag_hide-input" in cell.get("classes", []):
+                for child in list(cell.children):
+                    if child.get("nb_element") == "cell_code_source":
+                        cell.remove(child)
+
+
+class _ExerciseReferencesAcrossPages(SphinxPostTransform):
+    builders = ("latex",)
+    default_priority = 23  # after sphinx-exercise's own (22), which handles references within a page
+
+    def run(self, **kwargs):
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_latex_number_reference
+
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for ref in list(self.document.findall(addnodes.number_reference)):
+            label = ref.get("refuri", "").rpartition("#")[2]
+            target = registry.get(label, {}).get("node")
+            if ref.get("refid") or not isinstance(target, exercise_enumerable_node):
+                continue
+            new = exercise_latex_number_reference()
+            new["refid"] = label
+            new += ref.children
+            ref.replace_self(new)
+
+
 def setup(app):
+    app.add_post_transform(_PrintWithoutHiddenInputs)
+    app.add_post_transform(_ExerciseReferencesAcrossPages)
     app.connect("builder-inited", _downloads)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
