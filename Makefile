@@ -5,11 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := --all -W -n --keep-going  # --all: a page re-runs its notebook even when only mathchain changed
 
-.PHONY: help book test lint test-package test-notebooks test-book test-rendered browser lab notebooks bench screenshots clean
+# Tests that need the built book (or the PDF): run after it is built, not with the package tests.
+BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_statistics.py tests/test_pdf.py
+
+.PHONY: help book kit pdf tex test test-pdf lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
 
 help:
 	@echo "make book         create .venv, install everything, build the HTML book into _build/html"
-	@echo "make test         lint + package tests + notebooks (nbval) + book build + rendered-book tests"
+	@echo "                  (with the course kit and the mathchain wheel it serves as downloads)"
+	@echo "make kit          only the course kit and the wheel, into _build/kit"
+	@echo "make test         lint + package tests + notebooks (nbval) + book build + kit + rendered-book tests"
+	@echo "make pdf          the PDF edition, _build/pdf/mathchain.pdf (installs XeLaTeX with apt-get if root)"
+	@echo "make test-pdf     make pdf, then check it with poppler-utils (CI runs it before make test)"
 	@echo "make lab          open the chapter notebooks in JupyterLab"
 	@echo "make notebooks    re-execute every chapter notebook in place (commit the fresh outputs)"
 	@echo "make bench        run the benchmarks, write benchmarks/RESULTS.md"
@@ -23,6 +30,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
+# The HTML build itself runs tools/build-kit (see _ext/), so the downloads it serves are never stale.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
@@ -30,8 +38,18 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+kit: $(STAMP)
+	$(BIN)/python tools/build-kit
+
+tex:
+	@bash tools/ensure-tex
+
+# The PDF edition. The HTML book links it from its next build (make book).
+pdf: $(STAMP) tex
+	bash tools/build-pdf
+
 test-package: $(STAMP)
-	$(BIN)/pytest tests --ignore=tests/test_rendered_book.py
+	$(BIN)/pytest tests $(BUILT_TESTS:%=--ignore=%)
 
 test-notebooks: $(STAMP)
 	$(BIN)/pytest chapters
@@ -42,11 +60,21 @@ test-book: $(STAMP)
 browser:
 	@bash tools/ensure-chromium
 
+# What the build serves besides pages: the course kit (unpacked in /tmp, installed into a new venv
+# from the package index, every notebook run there) and the execution statistics.
+test-built: $(STAMP)
+	$(BIN)/pytest tests/test_kit.py tests/test_statistics.py
+
 test-rendered: $(STAMP) browser
 	$(BIN)/pytest tests/test_rendered_book.py
 
-# Fastest layer first: lint, package, notebooks, book build, the book in a browser.
-test: lint test-package test-notebooks test-book test-rendered
+# Fastest layer first: lint, package, notebooks, book build, the kit and statistics, the book in a browser.
+test: lint test-package test-notebooks test-book test-built test-rendered
+
+# Not in make test: it needs TeX (about 175 MB of Debian packages). .ci/run runs it first, so the
+# book that make test builds links the PDF and the browser tests follow that link.
+test-pdf: pdf
+	$(BIN)/pytest tests/test_pdf.py
 
 screenshots: $(STAMP) browser
 	$(BIN)/pytest tests/test_rendered_book.py -k screenshot

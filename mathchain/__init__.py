@@ -44,6 +44,8 @@ from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
 from .second_order import least_squares_hessian, least_squares_hessian_vector_product
 from .vector import jacobian_chain
 
+__version__ = "0.1.0"  # the only copy: pyproject.toml, the wheel and the course kit read it
+
 __all__ = [
     "AttentionGrads",
     "ConvGrads",
