@@ -41,6 +41,7 @@ class Identity:
     wrong: Callable | None = None  # a plausible wrong form, same signature as df
     wrong_tex: str = ""
     chapter: str = ""  # the page that derives it (docname under chapters/), if one does
+    note: str = ""  # Markdown: where a published reference or a library got this one wrong, cited
 
 
 def _normal(rng, *shape):
@@ -92,7 +93,11 @@ IDENTITIES: list[Identity] = [
     Identity("linear", SV, "gradient", r"a^T x", r"a", r"x, a \in \mathbb{R}^n",
              lambda xp, x, a: xp.dot(a, x), lambda x, a: a,
              lambda rng, n: (_normal(rng, n), _normal(rng, n)), _VECTOR_SIZES,
-             other=r"a^T \text{ (numerator layout)}", chapter="00-layouts"),
+             other=r"a^T \text{ (numerator layout)}", chapter="00-layouts",
+             note="Readers of *Mathematics for Machine Learning* ask why its $d(x^Ta)/dx$ is $a^T$: "
+                  "it is the numerator layout "
+                  "([mml-book #465](https://github.com/mml-book/mml-book.github.io/issues/465), "
+                  "[#754](https://github.com/mml-book/mml-book.github.io/issues/754))."),
     Identity("quadratic", SV, "gradient", r"x^T A x", r"(A + A^T)\,x",
              r"x \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
              lambda xp, x, A: xp.dot(x, xp.dot(A, x)), lambda x, A: (A + A.T) @ x,
@@ -125,7 +130,10 @@ IDENTITIES: list[Identity] = [
              lambda xp, w, X, y: 0.5 * xp.sum((xp.dot(X, w) - y) ** 2),
              lambda w, X, y: X.T @ (X @ w - y),
              lambda rng, n: (_normal(rng, n), _normal(rng, n + 3, n), _normal(rng, n + 3)),
-             _VECTOR_SIZES, other=r"(Xw - y)^T X", chapter="02-scalar-by-vector"),
+             _VECTOR_SIZES, other=r"(Xw - y)^T X", chapter="02-scalar-by-vector",
+             note=r"A printed least-squares formula lost a transpose, $\Phi(\Phi^T\Phi)^{-1}\Phi y$ "
+                  r"for $\Phi(\Phi^T\Phi)^{-1}\Phi^T y$; the authors confirmed it "
+                  "([mml-book #455](https://github.com/mml-book/mml-book.github.io/issues/455))."),
     Identity("affine-norm-squared", SV, "gradient", r"\lVert Ax - b \rVert_2^2",
              r"2A^T (Ax - b)",
              r"x \in \mathbb{R}^n,\ A \in \mathbb{R}^{m \times n},\ b \in \mathbb{R}^m",
@@ -208,7 +216,10 @@ IDENTITIES: list[Identity] = [
              lambda xp, x, A: xp.dot(A, x), lambda x, A: A,
              lambda rng, n: (_normal(rng, n), _normal(rng, n + 2, n)), _VECTOR_SIZES,
              other=r"A^T \text{ (denominator layout)}", wrong=lambda x, A: A.T,
-             wrong_tex=r"A^T \text{ as the Jacobian}", chapter="01-vector-by-vector"),
+             wrong_tex=r"A^T \text{ as the Jacobian}", chapter="01-vector-by-vector",
+             note="SymPy once differentiated $A^Tx$ to $A^T$ where the Matrix Cookbook, in the other "
+                  "layout, has $A$ ([sympy #5858](https://github.com/sympy/sympy/issues/5858)): "
+                  "both are right, each in its own layout, and mixing them is the error."),
     Identity("jac-linear-in-a", VV, "jacobian", r"Ax \text{ as a function of } A",
              r"I_m \otimes x^T \text{ (} \operatorname{vec}_r A)",
              r"A \in \mathbb{R}^{m \times n},\ x \in \mathbb{R}^n",
