@@ -50,7 +50,7 @@ def _identity_role(name, rawtext, text, lineno, inliner, options=None, content=N
     env = inliner.document.settings.env
     label = f"identity-{text.strip().lower()}"
     env.get_domain("std").note_hyperlink_target(label, env.docname, label, f"identity {text.strip()}")
-    return [nodes.inline("", "", ids=[label])], []
+    return [nodes.target("", "", ids=[label])], []  # HTML: an empty span; LaTeX: a \label
 
 
 def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
@@ -159,6 +159,26 @@ class _PrintWithoutHiddenInputs(SphinxPostTransform):
                         cell.remove(child)
 
 
+class _CodeWithoutModifierLetters(SphinxPostTransform):
+    """In the PDF, code writes ``Xᵀ`` as ``X^T``: the monospaced font has no U+1D40, and XeLaTeX's
+    fallback for it breaks inside a verbatim block ("Missing $ inserted")."""
+
+    builders = ("latex",)
+    default_priority = 900
+    replacements = {"ᵀ": "^T"}
+
+    def run(self, **kwargs):
+        for node in list(self.document.findall(lambda n: isinstance(n, (nodes.literal_block,
+                                                                          nodes.literal)))):
+            text = node.astext()
+            if not any(char in text for char in self.replacements):
+                continue
+            for char, ascii_form in self.replacements.items():
+                text = text.replace(char, ascii_form)
+            node.rawsource = text
+            node.children = [nodes.Text(text)]
+
+
 class _ExerciseReferencesAcrossPages(SphinxPostTransform):
     builders = ("latex",)
     default_priority = 23  # after sphinx-exercise's own (22), which handles references within a page
@@ -180,6 +200,7 @@ class _ExerciseReferencesAcrossPages(SphinxPostTransform):
 
 def setup(app):
     app.add_post_transform(_PrintWithoutHiddenInputs)
+    app.add_post_transform(_CodeWithoutModifierLetters)
     app.add_post_transform(_ExerciseReferencesAcrossPages)
     app.connect("builder-inited", _downloads)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
