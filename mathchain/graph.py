@@ -53,15 +53,16 @@ class Node:
     def backward(self) -> None:
         """∂z/∂v for every node v that z = self depends on, accumulated over all paths.
 
-        z must be a scalar. Each call computes the gradients afresh (it does not add to the
-        gradients of an earlier call).
+        z must be a scalar. Each call computes the gradients afresh: unlike PyTorch it replaces,
+        not adds to, the gradients of an earlier call. Resets and fills ``.grad`` only on the
+        nodes z depends on; any other node keeps what an earlier call left (its ∂z/∂v is 0).
         """
         if np.size(self.value) != 1:
             raise ValueError(
                 f"backward() needs a scalar z; {self!r} has shape {np.shape(self.value)}: "
                 "reduce it first (e.g. with total or a loss)"
             )
-        order = _topological_order(self)
+        order = topological_order(self)
         for node in order:
             node.grad = None
         self.grad = np.ones_like(self.value)  # ∂z/∂z = 1
@@ -73,8 +74,12 @@ class Node:
                 parent.grad = g if parent.grad is None else parent.grad + g
 
 
-def _topological_order(output: Node) -> list[Node]:
-    """Every node z depends on, each after all of its parents (iterative: deep graphs are fine)."""
+def topological_order(output: Node) -> list[Node]:
+    """Every node ``output`` depends on, itself last, each after all of its parents.
+
+    An iterative depth-first search, so a chain of thousands of nodes does not hit Python's
+    recursion limit. ``backward()`` walks this list in reverse.
+    """
     order, seen, stack = [], {id(output)}, [(output, iter(output.parents))]
     while stack:
         node, parents = stack[-1]
@@ -143,7 +148,10 @@ def matmul(a: Node, w: Node) -> Node:
 
 
 def linear(a: Node, w: Node, b: Node | None) -> Node:
-    """Y = AW + 1bᵀ (chapter 03), A ``(m, n)``, W ``(n, n₁)``, b ``(n₁,)`` or None."""
+    """Y = AW + 1bᵀ (chapter 03); ∂z/∂A = G Wᵀ, ∂z/∂W = Aᵀ G, ∂z/∂b = Gᵀ1 with G = ∂z/∂Y.
+
+    A ``(m, n)``, W ``(n, n₁)``, b ``(n₁,)`` or None (no bias, as for ``A @ W``).
+    """
     a, w = _node(a, "a"), _node(w, "w")
     bias = np.zeros(np.shape(w.value)[-1]) if b is None else _node(b, "b").value
     Y = linear_forward(a.value, w.value, bias)
@@ -163,13 +171,13 @@ def tanh(x: Node) -> Node:
 
 
 def total(x: Node) -> Node:
-    """z = Σ_ij X_ij; ∂z/∂X is all ones."""
+    """s = Σ_ij X_ij; ∂z/∂X = (∂z/∂s) 11ᵀ (all ones when s is z itself)."""
     x = _node(x, "x")
     return Node(np.sum(x.value), (x,), lambda g: (np.full(x.value.shape, g),), "total")
 
 
 def cross_entropy(u: Node, labels) -> Node:
-    """z = mean softmax cross-entropy of the rows of U (chapter 04); ∂z/∂U = (softmax(U) − T)/m."""
+    """ℓ = mean softmax cross-entropy of the rows of U (ch. 04); ∂z/∂U = (∂z/∂ℓ)(softmax(U) − T)/m."""
     u = _node(u, "u")
     loss = softmax_cross_entropy(u.value, labels)
     return Node(np.asarray(loss), (u,),
@@ -177,7 +185,7 @@ def cross_entropy(u: Node, labels) -> Node:
 
 
 def squared_error(u: Node, targets) -> Node:
-    """z = ‖U − T‖²_F / (2m) (chapter 04); ∂z/∂U = (U − T)/m."""
+    """ℓ = ‖U − T‖²_F / (2m) (chapter 04); ∂z/∂U = (∂z/∂ℓ)(U − T)/m."""
     u = _node(u, "u")
     loss = mean_squared_error(u.value, targets)
     return Node(np.asarray(loss), (u,),

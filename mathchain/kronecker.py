@@ -3,8 +3,8 @@
 A map ``Y = F(X)`` between matrices has the Jacobian ∂vec(Y)/∂vec(X) (numerator layout), and its
 entries depend on how ``vec`` flattens. ``order="C"`` is vec_r, row by row (NumPy's default and the
 order of :func:`mathchain.numeric_jacobian`); ``order="F"`` is vec_c, column by column (the order of
-most textbooks). Every function here takes the order explicitly and refuses any other value. The
-basic identity, by indices ∂Y_kl/∂X_ij = A_ki B_jl for Y = AXB, is
+most textbooks). Every function here takes the order as an argument, "C" (the default) or "F", and
+refuses anything else. The basic identity, by indices ∂Y_kl/∂X_ij = A_ki B_jl for Y = AXB, is
 
     vec_r(AXB) = (A ⊗ Bᵀ) vec_r(X),      vec_c(AXB) = (Bᵀ ⊗ A) vec_c(X);
 
@@ -114,7 +114,7 @@ def commutation_matrix(m, n, order="C") -> np.ndarray:
 def inverse_jacobian(X, order="C") -> np.ndarray:
     """∂vec(X⁻¹)/∂vec(X) = −(X⁻¹ ⊗ X⁻ᵀ) (order "C") or −(X⁻ᵀ ⊗ X⁻¹) (order "F").
 
-    ``X`` is square ``(n, n)`` and invertible; shape ``(n², n²)``. From d(X⁻¹) = −X⁻¹ dX X⁻¹, the
+    ``X`` is square ``(s, s)`` and invertible; shape ``(s², s²)``. From d(X⁻¹) = −X⁻¹ dX X⁻¹, the
     Jacobian of X ↦ AXB with A = −X⁻¹ and B = X⁻¹ (:func:`kron_jacobian`).
     """
     order = _order(order)
@@ -133,7 +133,9 @@ def gram_jacobian(X, order="C") -> np.ndarray:
 
     ``X`` is ``(m, n)``; XᵀX is ``(n, n)``; shape ``(n², m n)``. From d(XᵀX) = dXᵀ X + Xᵀ dX: the
     first term is X ↦ AXB applied to dXᵀ (A = I_n, B = X), reached through the commutation
-    matrix vec(dXᵀ) = K_{m,n} vec(dX); the second is A = Xᵀ, B = I_n.
+    matrix vec(dXᵀ) = K_{m,n} vec(dX); the second is A = Xᵀ, B = I_n. In the F form, K_{m,n} is
+    ``commutation_matrix(m, n, "F")`` (vec_c(Xᵀ) = K_{m,n} vec_c(X), the K_{mn} of Magnus and
+    Neudecker), which is the C-order ``commutation_matrix(n, m)``.
     """
     order = _order(order)
     X = _checks.array("X", X, ndim=2)

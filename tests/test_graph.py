@@ -15,6 +15,7 @@ from mathchain.graph import (
     multiply,
     squared_error,
     tanh,
+    topological_order,
     total,
     transpose,
     variable,
@@ -83,6 +84,21 @@ def test_losses(rng):
                            [U])
 
 
+def test_reductions_not_last_scale_by_the_incoming_gradient(rng):
+    # z = 3 s (s a reduction or a loss): ∂z/∂X = 3 ∂s/∂X, not ∂s/∂X; checked against autograd.
+    U, labels, T = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6), rng.normal(size=(6, 4))
+    three = variable(np.array(3.0))
+
+    def ce(u):
+        e = anp.exp(u)
+        return -anp.mean(anp.log((e / anp.sum(e, axis=1, keepdims=True))[np.arange(6), labels]))
+
+    _check_against_oracles(lambda u: three * total(u), lambda u: 3 * anp.sum(u), [U])
+    _check_against_oracles(lambda u: three * cross_entropy(u, labels), lambda u: 3 * ce(u), [U])
+    _check_against_oracles(lambda u: three * squared_error(u, T),
+                           lambda u: 1.5 * anp.sum((u - T) ** 2) / 6, [U])
+
+
 def test_adjoint_identity_through_a_vector_valued_graph(rng):
     # y = tanh(X W) + X (a residual block): with z = Σ U ⊙ y, x.grad = Jᵀu; compare ⟨u, J v⟩ by a
     # central difference along v with ⟨Jᵀu, v⟩.
@@ -142,6 +158,31 @@ def test_nodes_off_the_path_get_no_gradient(rng):
     z = total(x * x)
     z.backward()
     assert y.grad is None and unused.grad is None and x.grad.shape == (3,)
+
+
+def test_a_node_off_the_second_graph_keeps_its_stale_gradient(rng):
+    # z1 = Σ a ⊙ b, then z2 = Σ a ⊙ a: b is not in z2's graph, so backward() leaves b.grad as z1 set
+    # it (documented), although ∂z2/∂b = 0; a.grad is replaced by 2a, not added to.
+    A, B = rng.normal(size=3), rng.normal(size=3)
+    a, b = variable(A), variable(B)
+    total(a * b).backward()
+    np.testing.assert_array_equal(b.grad, A)
+    total(a * a).backward()
+    np.testing.assert_array_equal(b.grad, A)  # stale: from the first call
+    np.testing.assert_allclose(a.grad, 2 * A, rtol=EXACT_RTOL)  # replaced, not B + 2A
+
+
+def test_topological_order_puts_parents_first_and_the_output_last(rng):
+    x = variable(rng.normal(size=(2, 2)), "x")
+    h = tanh(x)
+    y = h @ h.T
+    z = total(y * x)
+    order = topological_order(z)
+    assert order[-1] is z and len(order) == len({id(v) for v in order})
+    position = {id(v): i for i, v in enumerate(order)}
+    for node in order:
+        assert all(position[id(p)] < position[id(node)] for p in node.parents)
+    assert {id(v) for v in (x, h, y, z)} <= set(position)
 
 
 def test_deep_chain_has_no_recursion_limit():

@@ -282,6 +282,19 @@ def test_gram_jacobian_against_autograd_and_finite_differences(rng, order, m, n)
     _assert_jacobian(J, lambda X: anp.dot(X.T, X), X, order)
 
 
+def test_gram_jacobian_docstring_forms_name_their_commutation_matrix(rng):
+    # C: (I_n ⊗ Xᵀ) K_{m,n} + (Xᵀ ⊗ I_n); F: (Xᵀ ⊗ I_n) K + (I_n ⊗ Xᵀ), K = commutation_matrix(m, n, "F")
+    m, n = 3, 2
+    X, eye = rng.normal(size=(m, n)), np.eye(n)
+    c_form = np.kron(eye, X.T) @ commutation_matrix(m, n) + np.kron(X.T, eye)
+    f_form = np.kron(X.T, eye) @ commutation_matrix(m, n, "F") + np.kron(eye, X.T)
+    np.testing.assert_allclose(gram_jacobian(X), c_form, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(gram_jacobian(X, "F"), f_form, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_array_equal(commutation_matrix(m, n, "F"), commutation_matrix(n, m))
+    wrong_k = np.kron(X.T, eye) @ commutation_matrix(m, n) + np.kron(eye, X.T)  # C-order K in F
+    assert not np.allclose(gram_jacobian(X, "F"), wrong_k)
+
+
 # --- elementwise_jacobian: Y = f(X) ---------------------------------------------------------------
 
 def test_elementwise_jacobian_hand_computed():
