@@ -1,9 +1,9 @@
 """Back-propagation pieces (chapter 04): the elementwise rule and the usual output losses.
 
 Together with :func:`mathchain.linear_backward` these are all a multilayer perceptron needs.
-Batches are rows: logits and outputs are ``(m, k)`` for m samples and k outputs. All gradients are
-in denominator layout (the shape of their variable). Both losses are means over the m samples, so
-both gradients carry a factor 1/m.
+Batches are rows: logits and outputs are ``(m, c)`` for m samples and c outputs (classes); the
+loss is the scalar z. All gradients are in denominator layout (the shape of their variable). Both
+losses are means over the m samples, so both gradients carry a factor 1/m.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def elementwise_backward(dY, derivative) -> np.ndarray:
 
 
 def _logits_and_labels(logits, labels) -> tuple[np.ndarray, np.ndarray]:
-    """(logits as float64 (m, k), labels as integer (m,)) after checking that they fit."""
+    """(logits as float64 (m, c), labels as integer (m,)) after checking that they fit."""
     logits = _checks.array("logits", logits, ndim=2)
     m, k = logits.shape
     values = _checks.as_array("labels", labels)
@@ -55,37 +55,37 @@ def _logits_and_labels(logits, labels) -> tuple[np.ndarray, np.ndarray]:
 
 
 def softmax(logits) -> np.ndarray:
-    """softmax(U)_ij = exp(U_ij) / Σ_c exp(U_ic), row by row.
+    """softmax(U)_ij = exp(U_ij) / Σ_k exp(U_ik), row by row.
 
-    ``logits`` U is ``(m, k)``; the result has the same shape and each row sums to 1. The row
+    ``logits`` U is ``(m, c)``; the result has the same shape and each row sums to 1. The row
     maximum is subtracted first, which leaves the result unchanged and keeps ``exp`` from overflowing.
     """
     logits = _checks.array("logits", logits, ndim=2)
     with np.errstate(over="ignore"):  # U − max U may round to −inf; exp(−inf) = 0 is then right
         e = np.exp(logits - logits.max(axis=1, keepdims=True))  # exp(U − max U): same softmax
-    return e / e.sum(axis=1, keepdims=True)  # softmax(U)_ij = e_ij / Σ_c e_ic
+    return e / e.sum(axis=1, keepdims=True)  # softmax(U)_ij = e_ij / Σ_k e_ik
 
 
 def softmax_cross_entropy(logits, labels) -> float:
-    """L = −(1/m) Σ_i log softmax(U)_{i, tᵢ}, a Python float.
+    """z = −(1/m) Σ_i log softmax(U)_{i, tᵢ}, a Python float.
 
-    ``logits`` U is ``(m, k)``; ``labels`` t is ``(m,)`` of class indices in ``[0, k)``. Computed as
-    the mean of ``log Σ_c exp(U_ic − Mᵢ) − (U_{i,tᵢ} − Mᵢ)`` with Mᵢ the row maximum: the same value
+    ``logits`` U is ``(m, c)``; ``labels`` t is ``(m,)`` of class indices in ``[0, c)``. Computed as
+    the mean of ``log Σ_k exp(U_ik − Mᵢ) − (U_{i,tᵢ} − Mᵢ)`` with Mᵢ the row maximum: the same value
     as ``logsumexp(Uᵢ) − U_{i,tᵢ}``, without adding and subtracting the (possibly huge) Mᵢ.
     """
     logits, labels = _logits_and_labels(logits, labels)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
         shifted = logits - logits.max(axis=1, keepdims=True)  # U − M: every row's maximum is 0
-        log_sum = np.log(np.exp(shifted).sum(axis=1))  # log Σ_c exp(U_ic − Mᵢ), in [0, log k]
+        log_sum = np.log(np.exp(shifted).sum(axis=1))  # log Σ_k exp(U_ik − Mᵢ), in [0, log c]
         picked = shifted[np.arange(logits.shape[0]), labels]  # U_{i,tᵢ} − Mᵢ
-        loss = float(np.mean(log_sum - picked))  # L = mean(logsumexp(Uᵢ) − U_{i,tᵢ})
+        loss = float(np.mean(log_sum - picked))  # z = mean(logsumexp(Uᵢ) − U_{i,tᵢ})
     return _checks.finite_result("softmax_cross_entropy", loss, {})
 
 
 def softmax_cross_entropy_gradient(logits, labels) -> np.ndarray:
-    """∂L/∂U = (softmax(U) − onehot(t)) / m, for the mean cross-entropy L above.
+    """∂z/∂U = (softmax(U) − onehot(t)) / m, for the mean cross-entropy z above.
 
-    Denominator layout: shape ``(m, k)`` of ``logits``; ``labels`` is ``(m,)``. Each row sums to 0.
+    Denominator layout: shape ``(m, c)`` of ``logits``; ``labels`` is ``(m,)``. Each row sums to 0.
     """
     logits, labels = _logits_and_labels(logits, labels)
     grad = softmax(logits)
@@ -99,28 +99,28 @@ def _outputs_and_targets(Y, T) -> tuple[np.ndarray, np.ndarray]:
     if Y.shape != T.shape:
         raise ValueError(
             f"Y has shape {Y.shape} and T has shape {T.shape}: targets need the shape of the "
-            f"outputs, (m, k) = {Y.shape}"
+            f"outputs, (m, c) = {Y.shape}"
         )
     return Y, T
 
 
 def mean_squared_error(Y, T) -> float:
-    """L = (1/2m) Σ_ij (Y_ij − T_ij)², a Python float.
+    """z = (1/2m) Σ_ij (Y_ij − T_ij)², a Python float.
 
-    ``Y`` (outputs) and ``T`` (targets) are both ``(m, k)``: m samples of k outputs.
+    ``Y`` (outputs) and ``T`` (targets) are both ``(m, c)``: m samples of c outputs.
     """
     Y, T = _outputs_and_targets(Y, T)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
-        loss = 0.5 * float(np.sum((Y - T) ** 2)) / Y.shape[0]  # L = ‖Y − T‖²_F / 2m
+        loss = 0.5 * float(np.sum((Y - T) ** 2)) / Y.shape[0]  # z = ‖Y − T‖²_F / 2m
     return _checks.finite_result("mean_squared_error", loss, {})
 
 
 def mean_squared_error_gradient(Y, T) -> np.ndarray:
-    """∂L/∂Y = (Y − T) / m, for L = (1/2m) Σ_ij (Y_ij − T_ij)².
+    """∂z/∂Y = (Y − T) / m, for z = (1/2m) Σ_ij (Y_ij − T_ij)².
 
-    Denominator layout: shape ``(m, k)`` of ``Y``; ``T`` has the same shape.
+    Denominator layout: shape ``(m, c)`` of ``Y``; ``T`` has the same shape.
     """
     Y, T = _outputs_and_targets(Y, T)
     with np.errstate(over="ignore"):  # reported by finite_result
-        dY = (Y - T) / Y.shape[0]  # ∂L/∂Y = (Y − T)/m
+        dY = (Y - T) / Y.shape[0]  # ∂z/∂Y = (Y − T)/m
     return _checks.finite_result("mean_squared_error_gradient", dY, {})

@@ -85,11 +85,11 @@ def test_softmax_hand_computed():
 
 
 def test_mse_hand_computed():
-    # Y − T = [[1, 2], [0, −2]]: L = (1 + 4 + 0 + 4) / (2·2) = 9/4; ∂L/∂Y = (Y − T)/2.
+    # Y − T = [[1, 2], [0, −2]]: z = (1 + 4 + 0 + 4) / (2·2) = 9/4; ∂z/∂Y = (Y − T)/2.
     Y, T = np.array([[1.0, 2.0], [0.0, -2.0]]), np.zeros((2, 2))
     assert mean_squared_error(Y, T) == 2.25
     np.testing.assert_array_equal(mean_squared_error_gradient(Y, T), [[0.5, 1.0], [0.0, -1.0]])
-    # One sample, one output: L = ½ (3 − 1)² = 2, ∂L/∂Y = 3 − 1 = 2.
+    # One sample, one output: z = ½ (3 − 1)² = 2, ∂z/∂Y = 3 − 1 = 2.
     assert mean_squared_error([[3.0]], [[1.0]]) == 2.0
     np.testing.assert_array_equal(mean_squared_error_gradient([[3.0]], [[1.0]]), [[2.0]])
 
@@ -280,9 +280,9 @@ def test_logits_of_a_thousand_give_exact_finite_results():
 @pytest.mark.parametrize("offset", [1e8, 1e12, 1e16, -1e300])
 @pytest.mark.parametrize("label", [0, 1])
 def test_loss_is_exact_under_a_large_common_offset(offset, label):
-    # The loss depends only on differences of logits: (c, c) gives L = log 2 for every c and label.
-    # Computing logsumexp − U_t as (c + log 2) − c loses digits as c grows and gives 0 at c = 1e16
-    # (c + log 2 rounds back to c): the loss must be formed from U − max U.
+    # The loss depends only on differences of logits: (a, a) gives z = log 2 for every a and label.
+    # Computing logsumexp − U_t as (a + log 2) − a loses digits as a grows and gives 0 at a = 1e16
+    # (a + log 2 rounds back to a): the loss must be formed from U − max U.
     assert softmax_cross_entropy([[offset, offset]], [label]) == pytest.approx(np.log(2.0), rel=1e-15)
 
 
