@@ -9,6 +9,8 @@ gradients (``∂z/∂y``) in denominator layout, Jacobians (``∂yₖ/∂yₖ₋
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from . import _checks
@@ -75,6 +77,86 @@ def _least_squares_inputs(X, w, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X, w, y
 
 
+def _l2_cache_bytes() -> int | None:
+    """Size of one core's level-2 cache in bytes, read from Linux sysfs or ``os.sysconf``; else None."""
+    index = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for entry in sorted(os.listdir(index)):
+            def read(field, entry=entry):
+                with open(os.path.join(index, entry, field)) as f:
+                    return f.read().strip()
+
+            if read("level") == "2" and read("type") in ("Unified", "Data"):
+                size = read("size")  # "2048K"
+                scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1:], 1)
+                return int(size.rstrip("KMG")) * scale
+    except (OSError, ValueError):
+        pass
+    try:
+        size = os.sysconf("SC_LEVEL2_CACHE_SIZE")  # glibc; 0 or -1 where unknown
+    except (ValueError, OSError, AttributeError):
+        return None
+    return size if size > 0 else None
+
+
+# One row block of the one-pass evaluation (and its copy) must stay in one core's L2 cache between
+# its two uses: half of L2, so that w, z_b and the other half of the block's traffic fit beside it.
+_BLOCK_BYTES = max((_l2_cache_bytes() or 1 << 20) // 2, 64 << 10)
+
+
+def _blas_layout(X: np.ndarray) -> bool:
+    """True if BLAS can read ``X`` in place: one of its strides is one element (C or F order,
+    a transposed view, a slice of rows with a step). Otherwise NumPy's ``@`` falls back to its own
+    loops (``X[:, ::2]``): several times slower than BLAS, and it reads X twice.
+    """
+    return X.itemsize in (abs(X.strides[0]), abs(X.strides[1])) or 1 in X.shape
+
+
+def _one_pass(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Xᵀ(Xw − y) = Σ_b X_bᵀ(X_b w − y_b) and ½ Σ_b ‖X_b w − y_b‖², over blocks X_b of rows.
+
+    Each block is used twice while it is in cache: X is read from memory once. A block BLAS cannot
+    read in place is first copied to a C-order buffer of the block's size. ``w`` and ``y`` are
+    1-D here; errors and overflow are left to the caller (NaN and inf reach the sums exactly as in
+    the plain expression).
+    """
+    m, n = X.shape
+    rows = max(8, min(m, _BLOCK_BYTES // (8 * n)))
+    copy = not _blas_layout(X)
+    block, z_buffer = np.empty((rows, n) if copy else (0, 0)), np.empty(rows)
+    gradient, term = np.zeros(n), np.empty(n)
+    loss = 0.0
+    for start in range(0, m, rows):
+        stop = min(start + rows, m)
+        z_b = z_buffer[: stop - start]
+        if copy:
+            X_b = block[: stop - start]
+            np.copyto(X_b, X[start:stop])
+        else:
+            X_b = X[start:stop]
+        np.matmul(X_b, w, out=z_b)
+        z_b -= y[start:stop]  # z_b = X_b w − y_b
+        np.matmul(X_b.T, z_b, out=term)
+        gradient += term  # ∂J/∂w = Σ_b X_bᵀ z_b
+        loss += 0.5 * float(np.vdot(z_b, z_b))  # J = ½ Σ_b z_bᵀz_b
+    return gradient, loss
+
+
+def _use_one_pass(X: np.ndarray) -> bool:
+    """The one-pass blocked evaluation when X is larger than two blocks and BLAS cannot read it.
+
+    Measured on the benchmark machine (2 cores, OpenBLAS with its 2 threads; the row "one pass,
+    forced" of ``benchmarks/RESULTS.md``): for an X that BLAS reads in place (C or F order,
+    transposed, rows with a step) the blocked loop was never faster than the plain expression at
+    100 000×500 (time ratio 1.02–1.04 with blocks of 1 024–8 192 rows, 1.0 with 16 384–32 768,
+    1.4–1.5 with 128–512 rows that fit L2; with one BLAS thread 0.87 at 256 rows), and under load
+    each of its 2m/rows threaded BLAS calls waits for the thread pool (5–20× slower). So such an X
+    takes the plain expression. For other layouts (``X[:, ::2]``) ``@`` uses NumPy's own loops,
+    and copying each block to a cache-sized buffer is several times faster, with X read once.
+    """
+    return X.nbytes >= 2 * _BLOCK_BYTES and not _blas_layout(X)
+
+
 def least_squares_loss(X, w, y) -> float:
     """J = ½ (Xw − y)ᵀ(Xw − y), a Python float.
 
@@ -83,8 +165,11 @@ def least_squares_loss(X, w, y) -> float:
     """
     X, w, y = _least_squares_inputs(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
-        z = X @ w - y  # z = Xw − y
-        loss = 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
+        if _use_one_pass(X):
+            loss = _one_pass(X, w.reshape(-1), y.reshape(-1))[1]  # J = ½ Σ_b z_bᵀz_b
+        else:
+            z = X @ w - y  # z = Xw − y
+            loss = 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
     return _checks.finite_result("least_squares_loss", loss, {"X": X, "w": w, "y": y})
 
 
@@ -93,9 +178,15 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
 
     Denominator layout: the result has the shape of ``w`` (``(n,)`` or ``(n, 1)``). By the chain
     rule with z = Xw − y: ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z. Shapes as in :func:`least_squares_loss`.
+    The gradient of a sum over samples is the sum of their gradients, Xᵀ(Xw − y) =
+    Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: a layout BLAS cannot read is evaluated that way,
+    block by block in cache (see :func:`_use_one_pass`).
     """
     X, w, y = _least_squares_inputs(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
-        z = X @ w - y  # z = Xw − y
-        gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
+        if _use_one_pass(X):
+            gradient = _one_pass(X, w.reshape(-1), y.reshape(-1))[0].reshape(w.shape)
+        else:
+            z = X @ w - y  # z = Xw − y
+            gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
     return _checks.finite_result("least_squares_gradient", gradient, {"X": X, "w": w, "y": y})
