@@ -121,7 +121,7 @@ def _one_pass(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     the plain expression).
     """
     m, n = X.shape
-    rows = max(8, min(m, _BLOCK_BYTES // (8 * n)))
+    rows = max(1, min(m, _BLOCK_BYTES // (8 * n)))
     copy = not _blas_layout(X)
     block, z_buffer = np.empty((rows, n) if copy else (0, 0)), np.empty(rows)
     gradient, term = np.zeros(n), np.empty(n)
