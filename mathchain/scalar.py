@@ -10,6 +10,7 @@ gradients (``∂z/∂y``) in denominator layout, Jacobians (``∂yₖ/∂yₖ₋
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -112,48 +113,95 @@ def _blas_layout(X: np.ndarray) -> bool:
     return X.itemsize in (abs(X.strides[0]), abs(X.strides[1])) or 1 in X.shape
 
 
-def _one_pass(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Xᵀ(Xw − y) = Σ_b X_bᵀ(X_b w − y_b) and ½ Σ_b ‖X_b w − y_b‖², over blocks X_b of rows.
+def _cores() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
-    Each block is used twice while it is in cache: X is read from memory once. A block BLAS cannot
-    read in place is first copied to a C-order buffer of the block's size. ``w`` and ``y`` are
-    1-D here; errors and overflow are left to the caller (NaN and inf reach the sums exactly as in
-    the plain expression).
-    """
-    m, n = X.shape
-    rows = max(1, min(m, _BLOCK_BYTES // (8 * n)))
-    copy = not _blas_layout(X)
+
+_WORKERS = _cores()
+_pool: ThreadPoolExecutor | None = None  # started on the first one-pass evaluation
+
+
+def _blocks(X, w, y, start: int, stop: int, rows: int, copy: bool) -> tuple[np.ndarray, float]:
+    """Σ_b X_bᵀ(X_b w − y_b) and ½ Σ_b ‖X_b w − y_b‖² over the blocks of rows start:stop of X."""
+    n = X.shape[1]
     block, z_buffer = np.empty((rows, n) if copy else (0, 0)), np.empty(rows)
     gradient, term = np.zeros(n), np.empty(n)
     loss = 0.0
-    for start in range(0, m, rows):
-        stop = min(start + rows, m)
-        z_b = z_buffer[: stop - start]
-        if copy:
-            X_b = block[: stop - start]
-            np.copyto(X_b, X[start:stop])
-        else:
-            X_b = X[start:stop]
-        np.matmul(X_b, w, out=z_b)
-        z_b -= y[start:stop]  # z_b = X_b w − y_b
-        np.matmul(X_b.T, z_b, out=term)
-        gradient += term  # ∂J/∂w = Σ_b X_bᵀ z_b
-        loss += 0.5 * float(np.vdot(z_b, z_b))  # J = ½ Σ_b z_bᵀz_b
+    with np.errstate(over="ignore", invalid="ignore"):  # per thread; reported by finite_result
+        for first in range(start, stop, rows):
+            last = min(first + rows, stop)
+            z_b = z_buffer[: last - first]
+            if copy:
+                X_b = block[: last - first]
+                np.copyto(X_b, X[first:last])
+            else:
+                X_b = X[first:last]
+            np.matmul(X_b, w, out=z_b)
+            z_b -= y[first:last]  # z_b = X_b w − y_b
+            np.matmul(X_b.T, z_b, out=term)
+            gradient += term  # ∂J/∂w = Σ_b X_bᵀ z_b
+            loss += 0.5 * float(np.vdot(z_b, z_b))  # J = ½ Σ_b z_bᵀz_b
     return gradient, loss
 
 
-def _use_one_pass(X: np.ndarray) -> bool:
-    """The one-pass blocked evaluation when X is larger than two blocks and BLAS cannot read it.
+def _one_pass(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Xᵀ(Xw − y) = Σ_b X_bᵀ(X_b w − y_b) and ½ Σ_b ‖X_b w − y_b‖², over blocks X_b of rows.
 
-    Measured on the benchmark machine (2 cores, OpenBLAS with its 2 threads; the row "one pass,
-    forced" of ``benchmarks/RESULTS.md``): for an X that BLAS reads in place (C or F order,
-    transposed, rows with a step) the blocked loop was never faster than the plain expression at
-    100 000×500 (time ratio 1.02–1.04 with blocks of 1 024–8 192 rows, 1.0 with 16 384–32 768,
-    1.4–1.5 with 128–512 rows that fit L2; with one BLAS thread 0.87 at 256 rows), and under load
-    each of its 2m/rows threaded BLAS calls waits for the thread pool (5–20× slower). So such an X
-    takes the plain expression. For other layouts (``X[:, ::2]``) ``@`` uses NumPy's own loops,
-    and copying each block to a cache-sized buffer is several times faster, with X read once.
+    Each block is used twice while it is in its core's cache: X is read from memory once. The rows
+    are split into one consecutive part per core, each part summed block by block in its own
+    thread (NumPy releases the GIL in BLAS), and the parts added in a fixed order, so the result
+    does not depend on the scheduling. A block is small enough that BLAS runs it on the calling
+    thread alone: the same core multiplies by X_b and by X_bᵀ. A block BLAS cannot read in place
+    is first copied to a C-order buffer. ``w`` and ``y`` are 1-D here; errors and overflow are left
+    to the caller (NaN and inf reach the sums exactly as in the plain expression).
     """
+    global _pool
+    m, n = X.shape
+    rows = max(1, min(m, _BLOCK_BYTES // (8 * n)))
+    copy = not _blas_layout(X)
+    parts = max(1, min(_WORKERS, m // (2 * rows)))  # at least two blocks per part
+    bounds = [m * k // parts for k in range(parts + 1)]
+    if parts == 1:
+        return _blocks(X, w, y, 0, m, rows, copy)
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_WORKERS - 1, thread_name_prefix="mathchain")
+    others = [_pool.submit(_blocks, X, w, y, bounds[k], bounds[k + 1], rows, copy)
+              for k in range(1, parts)]
+    results = [_blocks(X, w, y, bounds[0], bounds[1], rows, copy)] + [f.result() for f in others]
+    gradient = results[0][0]
+    for g, _ in results[1:]:
+        gradient += g
+    return gradient, sum(loss for _, loss in results)
+
+
+# X below this size takes the plain expression even where one pass is possible: it stays in the
+# last-level cache between the two passes of the plain expression on common machines (the sizes that
+# sysfs reports for L3 are shared with other cores, 480 MB on the benchmark VM, and say little), and
+# the one pass then only adds its loop and threads. Measured: 10 000×100 (8 MB) is faster plain.
+_ONE_PASS_MIN_BYTES = 32 << 20
+
+
+def _rows_in_place(X: np.ndarray) -> bool:
+    """True if each row of X is contiguous and the rows go forward (C order, rows with a step)."""
+    return X.strides[1] == X.itemsize and X.strides[0] >= X.itemsize * X.shape[1]
+
+
+def _use_one_pass(X: np.ndarray) -> bool:
+    """Whether to evaluate Σ_b X_bᵀ(X_b w − y_b) in one pass (:func:`_one_pass`) or the plain line.
+
+    - X whose rows are contiguous (C order, rows with a step): one pass from
+      ``_ONE_PASS_MIN_BYTES`` up, where the plain line must read X from memory twice.
+    - X that BLAS cannot read in place (``X[:, ::2]``): one pass as soon as X holds two blocks,
+      since ``@`` would use NumPy's own loops, several times slower than BLAS, and read X twice.
+    - Fortran order or a transposed view: the plain line. A row block of such an X is n short
+      pieces far apart in memory, and BLAS reads the whole X well in its own order.
+    """
+    if _rows_in_place(X):
+        return X.nbytes >= _ONE_PASS_MIN_BYTES
     return X.nbytes >= 2 * _BLOCK_BYTES and not _blas_layout(X)
 
 
@@ -165,7 +213,7 @@ def least_squares_loss(X, w, y) -> float:
     """
     X, w, y = _least_squares_inputs(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
-        if _use_one_pass(X):
+        if _use_one_pass(X) and not _blas_layout(X):  # else one pass of BLAS reads X once
             loss = _one_pass(X, w.reshape(-1), y.reshape(-1))[1]  # J = ½ Σ_b z_bᵀz_b
         else:
             z = X @ w - y  # z = Xw − y
@@ -179,8 +227,9 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     Denominator layout: the result has the shape of ``w`` (``(n,)`` or ``(n, 1)``). By the chain
     rule with z = Xw − y: ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z. Shapes as in :func:`least_squares_loss`.
     The gradient of a sum over samples is the sum of their gradients, Xᵀ(Xw − y) =
-    Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: a layout BLAS cannot read is evaluated that way,
-    block by block in cache (see :func:`_use_one_pass`).
+    Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: a large X, or one in a layout BLAS cannot read, is
+    evaluated that way, each block used twice while in cache, so X is read once (see
+    :func:`_use_one_pass`).
     """
     X, w, y = _least_squares_inputs(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result

@@ -549,21 +549,48 @@ def test_every_layout_gives_the_same_result(rng, layout, column):
     assert least_squares_loss(Xl, w, y) == pytest.approx(0.5 * float(np.vdot(r, r)), rel=1e-12)
 
 
-def test_path_follows_the_layout(rng):
-    # One pass where BLAS cannot read X in place and X is more than two blocks; the plain line
-    # otherwise, where it is measured to be as fast (see _use_one_pass).
+def test_path_follows_the_layout(rng, monkeypatch):
+    # One pass for rows in place from _ONE_PASS_MIN_BYTES up, for layouts BLAS cannot read from
+    # two blocks up; the plain line for Fortran order, transposed views and reversed rows.
     X = rng.normal(size=(4 * scalar._BLOCK_BYTES // (8 * 50), 50))
     layouts = _layouts(X)
     chosen = {name: scalar._use_one_pass(a) for name, a in layouts.items()}
     assert chosen == {"C order": False, "Fortran order": False, "transposed view": False,
                       "rows with a step": False, "columns with a step": True,
                       "reversed rows": False}, chosen
+    monkeypatch.setattr(scalar, "_ONE_PASS_MIN_BYTES", X.nbytes)
+    chosen = {name: scalar._use_one_pass(a) for name, a in layouts.items()}
+    assert chosen == {"C order": True, "Fortran order": False, "transposed view": False,
+                      "rows with a step": True, "columns with a step": True,
+                      "reversed rows": False}, chosen
     assert not scalar._use_one_pass(_every_other_column(rng.normal(size=(10, 5))))  # small
+    assert not scalar._use_one_pass(rng.normal(size=(10, 5)))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 5])
+def test_one_pass_split_over_threads(rng, monkeypatch, workers):
+    # The rows are split into one part per core, summed in their threads and added in a fixed order:
+    # the result does not depend on the number of parts beyond rounding, nor on the scheduling.
+    m, n = 1003, 40
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * 50)  # 50 rows per block
+    monkeypatch.setattr(scalar, "_WORKERS", workers)
+    monkeypatch.setattr(scalar, "_pool", None)
+    X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+    g, loss = scalar._one_pass(X, w, y)
+    want = X.T @ (X @ w - y)
+    assert _relative_difference(g, want) <= 1e-12
+    assert loss == pytest.approx(0.5 * float(np.sum((X @ w - y) ** 2)), rel=1e-12)
+    for _ in range(3):
+        again, loss_again = scalar._one_pass(X, w, y)
+        np.testing.assert_array_equal(again, g)
+        assert loss_again == loss
+    if scalar._pool is not None:
+        scalar._pool.shutdown()
 
 
 def test_one_pass_reads_x_in_blocks_without_copying_it(rng):
     # A copy of X (np.ascontiguousarray, what @ might do) would allocate X.nbytes; the blocked pass
-    # allocates one block (at most half of L2) and vectors.
+    # allocates one block (at most half of L2) per thread, and vectors.
     X = _every_other_column(rng.normal(size=(20_000, 100)))  # a 16 MB view
     w, y = rng.normal(size=100), rng.normal(size=20_000)
     tracemalloc.start()
@@ -572,7 +599,8 @@ def test_one_pass_reads_x_in_blocks_without_copying_it(rng):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak <= scalar._BLOCK_BYTES + 4 * X.shape[0] * 8, peak
+    bound = scalar._WORKERS * scalar._BLOCK_BYTES + 4 * X.shape[0] * 8
+    assert peak <= bound < X.nbytes / 2, (peak, bound)
     tracemalloc.start()  # the measurement sees a copy of X (the test can fail)
     try:
         np.ascontiguousarray(X)
