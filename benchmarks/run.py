@@ -211,7 +211,7 @@ def least_squares_summary(rows: list[Row]) -> list[str]:
             line += (f"; the one-pass loop alone {fmt_time(f.timing.t_candidate)} = {f.distance:.2f} "
                      f"reads ({f.timing.ratio:.3g}x NumPy): reading X once "
                      + ("pays here." if f.timing.ratio <= TARGET_ONE_PASS else
-                        "does not pay here, so X in this layout keeps the plain expression."))
+                        "does not pay here."))
         out.append(line)
     return out
 
