@@ -101,8 +101,12 @@ def _l2_cache_bytes() -> int | None:
 
 
 # One row block of the one-pass evaluation (and its copy) must stay in one core's L2 cache between
-# its two uses: half of L2, so that w, z_b and the other half of the block's traffic fit beside it.
-_BLOCK_BYTES = max((_l2_cache_bytes() or 1 << 20) // 2, 64 << 10)
+# its two uses: half of L2, so that w, z_b and the other half of the block's traffic fit beside it
+# (1 MiB on the benchmark machine: 262 rows of 500). At most 2 MiB: OpenBLAS (NumPy's wheels, 0.3.31)
+# runs a matrix-vector product of up to 384k entries (3 MiB) on the calling thread alone, measured
+# with the threads' CPU times, so each core multiplies its own blocks and the threads of the one pass
+# do not contend for BLAS's thread pool.
+_BLOCK_BYTES = min(max((_l2_cache_bytes() or 1 << 20) // 2, 64 << 10), 2 << 20)
 
 
 def _blas_layout(X: np.ndarray) -> bool:
@@ -123,6 +127,16 @@ def _cores() -> int:
 
 _WORKERS = _cores()
 _pool: ThreadPoolExecutor | None = None  # started on the first one-pass evaluation
+
+
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool there when needed."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _blocks(X, w, y, start: int, stop: int, rows: int, copy: bool) -> tuple[np.ndarray, float]:
@@ -181,7 +195,8 @@ def _one_pass(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
 # X below this size takes the plain expression even where one pass is possible: it stays in the
 # last-level cache between the two passes of the plain expression on common machines (the sizes that
 # sysfs reports for L3 are shared with other cores, 480 MB on the benchmark VM, and say little), and
-# the one pass then only adds its loop and threads. Measured: 10 000×100 (8 MB) is faster plain.
+# the one pass then only adds its loop and threads (issue 12 measured blocks at 10 000×100, 8 MB,
+# at 1.5× the plain line).
 _ONE_PASS_MIN_BYTES = 32 << 20
 
 

@@ -656,3 +656,30 @@ def test_one_pass_keeps_the_refusals(rng, fn, monkeypatch):
         fn(X, rng.normal(size=3), rng.normal(size=(5, 1)))
     with pytest.raises(ValueError, match=r"X has shape \(5, 3\) and y has shape \(6,\)"):
         fn(X, np.ones(3), np.ones(6))
+
+
+def test_one_pass_in_a_forked_child(rng, monkeypatch):
+    # A child forked after the thread pool started has none of its threads: it must start its own
+    # pool, not wait forever for threads that do not exist.
+    import multiprocessing
+
+    m, n = 1000, 40
+    X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * 50)
+    monkeypatch.setattr(scalar, "_WORKERS", 2)
+    scalar._one_pass(X, w, y)  # starts the pool in this process
+    assert scalar._pool is not None
+    child = multiprocessing.get_context("fork").Process(target=_one_pass_in_child, args=(X, w, y))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the one pass hung in a forked child")
+    assert child.exitcode == 0
+
+
+def _one_pass_in_child(X, w, y):
+    scalar._BLOCK_BYTES = 8 * X.shape[1] * 50  # 50 rows per block: several parts
+    scalar._WORKERS = 2
+    g, _ = scalar._one_pass(X, w, y)
+    raise SystemExit(0 if _relative_difference(g, X.T @ (X @ w - y)) <= 1e-12 else 1)
