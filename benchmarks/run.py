@@ -2,6 +2,8 @@
 
 Run with ``make bench``; writes ``benchmarks/RESULTS.md``. Not part of ``make test``'s pass/fail:
 timings depend on the machine and its load, so the results file records the machine with them.
+``--only least-squares`` (or ``linear``, ``chains``) runs one group, e.g. while tuning, and
+``--output`` writes elsewhere.
 
 Each case times a candidate and its baseline in the same run, in alternating rounds so that drift
 in the machine's load affects both alike; it reports the median time of each and the median of the
