@@ -340,7 +340,21 @@ def machine() -> list[str]:
         f"- Python {platform.python_version()}, NumPy {np.__version__} "
         f"(BLAS: {blas.get('name', '?')} {blas.get('version', '')}), mathchain {version('mathchain')}",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-    ]
+    ] + load_line()
+
+
+def load_line() -> list[str]:
+    """The machine's load when the results are written: other processes share the cores."""
+    try:
+        one, _, fifteen = os.getloadavg()
+    except (AttributeError, OSError):
+        return []
+    cores = os.cpu_count() or 1
+    busy = fifteen > cores
+    return [f"- Load average when written: {one:.1f} (1 min), {fifteen:.1f} (15 min) on {cores} cores"
+            + (": **the machine was busy**, other processes took turns on the cores and the "
+               "timings are noisy; rerun on a quiet machine before judging the targets"
+               if busy else "")]
 
 
 def fmt_time(seconds: float) -> str:

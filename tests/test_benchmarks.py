@@ -129,3 +129,13 @@ def test_only_least_squares(tmp_path):
     for absent in ("| `linear_backward` |", "| `jacobian_chain` |", "## `numeric_jacobian`",
                    "## The build"):
         assert absent not in text, absent
+
+
+def test_load_is_reported(monkeypatch):
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (12.3, 10.0, 9.5))
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    [line] = bench.load_line()
+    assert line.startswith("- Load average when written: 12.3 (1 min), 9.5 (15 min) on 2 cores")
+    assert "**the machine was busy**" in line
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (0.5, 0.4, 0.3))
+    assert "busy" not in bench.load_line()[0]
