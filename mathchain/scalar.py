@@ -9,6 +9,7 @@ gradients (``∂z/∂y``) in denominator layout, Jacobians (``∂yₖ/∂yₖ₋
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -192,12 +193,15 @@ def _one_pass(X: np.ndarray, w: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     return gradient, sum(loss for _, loss in results)
 
 
-# X below this size takes the plain expression even where one pass is possible: it stays in the
-# last-level cache between the two passes of the plain expression on common machines (the sizes that
-# sysfs reports for L3 are shared with other cores, 480 MB on the benchmark VM, and say little), and
-# the one pass then only adds its loop and threads (issue 12 measured blocks at 10 000×100, 8 MB,
-# at 1.5× the plain line).
-_ONE_PASS_MIN_BYTES = 32 << 20
+# X with contiguous rows takes the one pass from this size up; infinite: never, the plain line is
+# kept. Measured on the 2-core benchmark machine (benchmarks/run.py, paired rounds, load ~2.5): the
+# one pass took 1.5-1.8x the plain line at 20 000x500, 100 000x100 and 100 000x500 (0.98x at
+# 1 000 000x20), while run alone it looked faster: after each call OpenBLAS's worker thread keeps
+# spinning on the second core for a while, and the one pass's second thread finds no free core.
+# Sequential blocks with OpenBLAS's own threads were no faster either (1.00-1.04x for blocks of
+# 1 024-32 768 rows of 500, 1.4-2.0x for 128-512 rows; 0.87x with one BLAS thread). A machine where
+# it pays can set a size here (32 MiB keeps X that sits in a large cache on the plain line).
+_ONE_PASS_MIN_BYTES = math.inf
 
 
 def _rows_in_place(X: np.ndarray) -> bool:
@@ -209,7 +213,8 @@ def _use_one_pass(X: np.ndarray) -> bool:
     """Whether to evaluate Σ_b X_bᵀ(X_b w − y_b) in one pass (:func:`_one_pass`) or the plain line.
 
     - X whose rows are contiguous (C order, rows with a step): one pass from
-      ``_ONE_PASS_MIN_BYTES`` up, where the plain line must read X from memory twice.
+      ``_ONE_PASS_MIN_BYTES`` up (where the plain line must read X from memory twice); on the
+      benchmark machine never, see there.
     - X that BLAS cannot read in place (``X[:, ::2]``): one pass as soon as X holds two blocks,
       since ``@`` would use NumPy's own loops, several times slower than BLAS, and read X twice.
     - Fortran order or a transposed view: the plain line. A row block of such an X is n short
@@ -242,9 +247,9 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     Denominator layout: the result has the shape of ``w`` (``(n,)`` or ``(n, 1)``). By the chain
     rule with z = Xw − y: ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z. Shapes as in :func:`least_squares_loss`.
     The gradient of a sum over samples is the sum of their gradients, Xᵀ(Xw − y) =
-    Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: a large X, or one in a layout BLAS cannot read, is
-    evaluated that way, each block used twice while in cache, so X is read once (see
-    :func:`_use_one_pass`).
+    Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: an X in a layout BLAS cannot read (``X[:, ::2]``)
+    is evaluated that way, each block copied once into the cache and used twice there, so X is read
+    once (see :func:`_use_one_pass`).
     """
     X, w, y = _least_squares_inputs(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
