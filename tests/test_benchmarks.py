@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -63,6 +65,77 @@ def test_quick_run_writes_a_complete_report(tmp_path):
     for case in ("least_squares_gradient", "linear_backward", "jacobian_chain", "gradient_chain"):
         assert f"| `{case}` |" in text, case
     assert text.count("| autograd |") == 3  # two least-squares sizes, one linear-layer size
+    for size in ("X 2000x500 |", "X 2000x500, Fortran order |", "X 2000x500, view X[:, ::2] |"):
+        assert f"| `least_squares_gradient` | {size} mathchain |" in text, size
+    assert "| one pass, forced (no checks) |" in text
+    assert "## Least squares: distance to the limit" in text
+    assert "| one read of X | distance to the limit |" in text
     assert "exactly 2n + 1 at every n" in text
     assert "## Verdict" in text
     assert "## The build" not in text  # --quick does not time make book / make test
+
+
+def test_least_squares_targets_follow_the_issue():
+    # ≤ 0.85x at 20 000x500 and 100 000x500 (C order), ≤ 1.05x at every other size from 10 000x100
+    # up and in every layout, none below that.
+    assert bench.ls_target(20_000, 500, "C order") == bench.TARGET_ONE_PASS == 0.85
+    assert bench.ls_target(100_000, 500, "C order") == 0.85
+    for m, n in ((10_000, 100), (100_000, 100), (1_000_000, 20)):
+        assert bench.ls_target(m, n, "C order") == bench.TARGET_LEAST_SQUARES == 1.05
+    for layout in ("Fortran order", "view X[:, ::2]"):
+        assert bench.ls_target(100_000, 500, layout) == 1.05
+    assert bench.ls_target(100, 10, "C order") is None
+
+
+def _ls_row(ratio, candidate="mathchain", target=0.85, limit=None, size="X 20000x500"):
+    timing = bench.Timing(candidate=[ratio * 2e-3] * 5, baseline=[2e-3] * 5)
+    return bench.Row("least_squares_gradient", size, candidate, "NumPy", timing,
+                     "" if target is None else f"<= {target}x",
+                     None if target is None else ratio <= target, limit)
+
+
+def test_distance_to_the_limit_is_reported():
+    # mathchain takes 0.8 x 2 ms = 1.6 ms, one read of X 1 ms: 1.6 reads.
+    row = _ls_row(0.8, limit=1e-3)
+    assert row.distance == pytest.approx(1.6)
+    text = bench.report([row], [], [], quick=False)
+    assert "| 0.8 | 0.8 – 0.8 | <= 0.85x | yes | 1.00 ms | 1.60x |" in text
+    assert "- X 20000x500: one read of X takes 1.00 ms; NumPy's line 2.00 ms = 2.00 reads" in text
+    assert "every target met" in text
+    # A row without a measured limit leaves both cells empty.
+    assert "| <= 1.1x | yes |  |  |" in bench.report([_row(1.05)], [], [], quick=False)
+
+
+def test_a_missed_one_pass_target_is_reported_with_the_forced_loop():
+    missed = _ls_row(0.9, limit=1e-3)
+    slow_loop = _ls_row(1.02, candidate="one pass, forced (no checks)", target=None, limit=1e-3)
+    text = bench.report([missed, slow_loop], [], [], quick=False)
+    assert "| 0.9 | 0.9 – 0.9 | <= 0.85x | **NO** |" in text
+    assert "- target missed: `least_squares_gradient` X 20000x500: ratio 0.9, target <= 0.85x" in text
+    assert "(1.02x NumPy): reading X once does not pay here" in text
+    fast_loop = _ls_row(0.7, candidate="one pass, forced (no checks)", target=None, limit=1e-3)
+    assert "(0.7x NumPy): reading X once pays here." in bench.report([missed, fast_loop], [], [],
+                                                                      quick=False)
+
+
+def test_only_least_squares(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
+                           "--only", "least-squares", "--output", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = out.read_text()
+    assert "| `least_squares_gradient` |" in text
+    for absent in ("| `linear_backward` |", "| `jacobian_chain` |", "## `numeric_jacobian`",
+                   "## The build"):
+        assert absent not in text, absent
+
+
+def test_load_is_reported(monkeypatch):
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (12.3, 10.0, 9.5))
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    [line] = bench.load_line()
+    assert line.startswith("- Load average when written: 12.3 (1 min), 9.5 (15 min) on 2 cores")
+    assert "**the machine was busy**" in line
+    monkeypatch.setattr(bench.os, "getloadavg", lambda: (0.5, 0.4, 0.3))
+    assert "busy" not in bench.load_line()[0]

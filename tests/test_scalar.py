@@ -456,3 +456,230 @@ def test_least_squares_complex_empty_and_text_are_refused(fn, arg):
     with pytest.raises(ValueError, match=rf"{arg} must be a real numeric array.*filled"):
         call(**{arg: np.ma.masked_array(np.ones(shape), mask=np.eye(*shape, dtype=bool)
                                         if arg == "X" else [True, False])})
+
+
+# --- the one-pass blocked evaluation: Xᵀ(Xw − y) = Σ_b X_bᵀ(X_b w − y_b) -------------------------
+
+import mathchain.scalar as scalar  # noqa: E402  (the private path selection is tested below)
+
+
+def _every_other_column(X):
+    """A view of X whose rows and columns both have strides > one element: BLAS cannot read it."""
+    X = np.asarray(X, dtype=float)
+    wide = np.zeros((X.shape[0], 2 * X.shape[1]))
+    wide[:, ::2] = X
+    view = wide[:, ::2]
+    assert not view.flags.c_contiguous and not view.flags.f_contiguous
+    return view
+
+
+def _relative_difference(a, b):
+    return float(np.linalg.norm(np.ravel(a) - np.ravel(b)) / np.linalg.norm(np.ravel(b)))
+
+
+def test_one_pass_hand_computed_one_row_per_block(monkeypatch):
+    # Blocks of one row: Σᵢ xᵢ(xᵢᵀw − yᵢ) = (1·−1 + 3·−2 + 5·−3, 2·−1 + 4·−2 + 6·−3) = (−22, −28),
+    # J = ½(1 + 4 + 9) = 7; small integers, so every order of the sums gives them exactly.
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 16)  # 16 bytes // (8 · n = 16) = 1 row per block
+    X = _every_other_column(HAND_X)
+    assert scalar._use_one_pass(X)
+    np.testing.assert_array_equal(least_squares_gradient(X, HAND_W, HAND_Y), [-22.0, -28.0])
+    w, y = np.array(HAND_W)[:, None], np.array(HAND_Y)[:, None]
+    np.testing.assert_array_equal(least_squares_gradient(X, w, y), [[-22.0], [-28.0]])
+    assert least_squares_loss(X, HAND_W, HAND_Y) == 7.0
+    assert least_squares_loss(X, w, y) == 7.0
+
+
+@pytest.mark.parametrize("rows_per_block", [1, 7, 64, 1000])
+@pytest.mark.parametrize("column", [False, True], ids=["1-D", "column"])
+def test_one_pass_matches_the_plain_expression(rng, monkeypatch, rows_per_block, column):
+    # Blocks of 1 row, a block size that does not divide m (last block short), and one block.
+    m, n = 300, 23
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * rows_per_block)
+    X = _every_other_column(rng.normal(size=(m, n)))
+    w = rng.normal(size=(n, 1) if column else n)
+    y = rng.normal(size=(m, 1) if column else m)
+    assert scalar._use_one_pass(X) == (rows_per_block < m / 2)
+    Xc = np.ascontiguousarray(X)
+    g = least_squares_gradient(X, w, y)
+    assert g.shape == w.shape
+    assert _relative_difference(g, Xc.T @ (Xc @ w - y)) <= 1e-12
+    r = Xc @ w - y
+    assert abs(least_squares_loss(X, w, y) - 0.5 * float(np.vdot(r, r))) <= 1e-12 * float(np.vdot(r, r))
+
+
+def test_one_pass_forced_on_contiguous_x_matches(rng):
+    # The same loop on the layouts that take the plain expression (no copy of the blocks there).
+    X, w, y = rng.normal(size=(5000, 60)), rng.normal(size=60), rng.normal(size=5000)
+    want = X.T @ (X @ w - y)
+    for layout in (X, np.asfortranarray(X), np.ascontiguousarray(X.T).T):
+        g, loss = scalar._one_pass(layout, w, y)
+        assert _relative_difference(g, want) <= 1e-12
+        assert loss == pytest.approx(0.5 * float(np.sum((X @ w - y) ** 2)), rel=1e-12)
+
+
+def _layouts(X):
+    """The same matrix in the layouts a caller may pass (values equal to X's)."""
+    wide = np.zeros((2 * X.shape[0], X.shape[1]))
+    wide[::2] = X
+    return {
+        "C order": np.ascontiguousarray(X),
+        "Fortran order": np.asfortranarray(X),
+        "transposed view": np.ascontiguousarray(X.T).T,
+        "rows with a step": wide[::2],
+        "columns with a step": _every_other_column(X),
+        "reversed rows": np.ascontiguousarray(X[::-1])[::-1],
+    }
+
+
+@pytest.mark.parametrize("layout", ["C order", "Fortran order", "transposed view", "rows with a step",
+                                    "columns with a step", "reversed rows"])
+@pytest.mark.parametrize("column", [False, True], ids=["1-D", "column"])
+def test_every_layout_gives_the_same_result(rng, layout, column):
+    # 2000×150 (2.4 MB) is larger than two blocks on any machine (a block is at most half of L2).
+    m, n = 2000, 150
+    X = rng.normal(size=(m, n))
+    w = rng.normal(size=(n, 1) if column else n)
+    y = rng.normal(size=(m, 1) if column else m)
+    Xl = _layouts(X)[layout]
+    np.testing.assert_array_equal(Xl, X)
+    want = X.T @ (X @ w - y)
+    assert _relative_difference(least_squares_gradient(Xl, w, y), want) <= 1e-12
+    r = X @ w - y
+    assert least_squares_loss(Xl, w, y) == pytest.approx(0.5 * float(np.vdot(r, r)), rel=1e-12)
+
+
+def test_path_follows_the_layout(rng, monkeypatch):
+    # One pass for rows in place from _ONE_PASS_MIN_BYTES up, for layouts BLAS cannot read from
+    # two blocks up; the plain line for Fortran order, transposed views and reversed rows.
+    X = rng.normal(size=(4 * scalar._BLOCK_BYTES // (8 * 50), 50))
+    layouts = _layouts(X)
+    chosen = {name: scalar._use_one_pass(a) for name, a in layouts.items()}
+    assert chosen == {"C order": False, "Fortran order": False, "transposed view": False,
+                      "rows with a step": False, "columns with a step": True,
+                      "reversed rows": False}, chosen
+    monkeypatch.setattr(scalar, "_ONE_PASS_MIN_BYTES", X.nbytes)
+    chosen = {name: scalar._use_one_pass(a) for name, a in layouts.items()}
+    assert chosen == {"C order": True, "Fortran order": False, "transposed view": False,
+                      "rows with a step": True, "columns with a step": True,
+                      "reversed rows": False}, chosen
+    assert not scalar._use_one_pass(_every_other_column(rng.normal(size=(10, 5))))  # small
+    assert not scalar._use_one_pass(rng.normal(size=(10, 5)))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 5])
+def test_one_pass_split_over_threads(rng, monkeypatch, workers):
+    # The rows are split into one part per core, summed in their threads and added in a fixed order:
+    # the result does not depend on the number of parts beyond rounding, nor on the scheduling.
+    m, n = 1003, 40
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * 50)  # 50 rows per block
+    monkeypatch.setattr(scalar, "_WORKERS", workers)
+    monkeypatch.setattr(scalar, "_pool", None)
+    X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+    g, loss = scalar._one_pass(X, w, y)
+    want = X.T @ (X @ w - y)
+    assert _relative_difference(g, want) <= 1e-12
+    assert loss == pytest.approx(0.5 * float(np.sum((X @ w - y) ** 2)), rel=1e-12)
+    for _ in range(3):
+        again, loss_again = scalar._one_pass(X, w, y)
+        np.testing.assert_array_equal(again, g)
+        assert loss_again == loss
+    if scalar._pool is not None:
+        scalar._pool.shutdown()
+
+
+def test_one_pass_reads_x_in_blocks_without_copying_it(rng):
+    # A copy of X (np.ascontiguousarray, what @ might do) would allocate X.nbytes; the blocked pass
+    # allocates one block (at most half of L2) per thread, and vectors.
+    X = _every_other_column(rng.normal(size=(20_000, 100)))  # a 16 MB view
+    w, y = rng.normal(size=100), rng.normal(size=20_000)
+    tracemalloc.start()
+    try:
+        least_squares_gradient(X, w, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    bound = scalar._WORKERS * scalar._BLOCK_BYTES + 4 * X.shape[0] * 8
+    assert peak <= bound < X.nbytes / 2, (peak, bound)
+    tracemalloc.start()  # the measurement sees a copy of X (the test can fail)
+    try:
+        np.ascontiguousarray(X)
+        _, peak_copy = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_copy >= X.nbytes
+
+
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
+@pytest.mark.parametrize("arg", ["X", "w", "y"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["first block", "last block"])
+def test_one_pass_non_finite_is_named(rng, fn, arg, bad, where):
+    # The blocked path, against zeros as in test_non_finite_meeting_zeros_at_blas_size: row 3 is in
+    # the first block, row m − 3 in the last (short) block.
+    m, n = 3001, 200
+    X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+    i = 3 if where == "first block" else m - 3
+    if arg == "X":
+        X[i, 17], w[17] = bad, 0.0
+        pattern = rf"X\[{i}, 17\] = {bad}"
+    elif arg == "w":
+        w[17], X[:, 17] = bad, 0.0
+        pattern = rf"w\[17\] = {bad}"
+    else:
+        y[i] = bad
+        pattern = rf"y\[{i}\] = {bad}"
+    X = _every_other_column(X)
+    assert scalar._use_one_pass(X) and m // (scalar._BLOCK_BYTES // (8 * n)) >= 2  # several blocks
+    with pytest.raises(ValueError, match=rf"{arg} must be finite; {pattern}"):
+        fn(X, w, y)
+
+
+def test_one_pass_overflow_is_an_error(monkeypatch):
+    # One row per block; each block's term is finite but their sum over three blocks overflows:
+    # ∂J/∂w₁ = 3 · 1e200 · 1e108 = 3e308, J = 3 · ½ (1.2e154)² ≈ 2.2e308 (the largest double is 1.8e308).
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 16)
+    X = _every_other_column([[1e200, 0.0], [1e200, 0.0], [1e200, 0.0]])
+    assert scalar._use_one_pass(X)
+    with pytest.raises(ValueError, match="least_squares_gradient overflowed"):
+        least_squares_gradient(X, [1e-92, 0.0], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="least_squares_loss overflowed"):
+        least_squares_loss(X, [1.2e-46, 0.0], [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("fn", LEAST_SQUARES)
+def test_one_pass_keeps_the_refusals(rng, fn, monkeypatch):
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * 3)
+    X = _every_other_column(rng.normal(size=(5, 3)))
+    assert scalar._use_one_pass(X)
+    with pytest.raises(ValueError, match=r"w has shape \(3,\) and y has shape \(5, 1\).*\(5, 5\)"):
+        fn(X, rng.normal(size=3), rng.normal(size=(5, 1)))
+    with pytest.raises(ValueError, match=r"X has shape \(5, 3\) and y has shape \(6,\)"):
+        fn(X, np.ones(3), np.ones(6))
+
+
+def test_one_pass_in_a_forked_child(rng, monkeypatch):
+    # A child forked after the thread pool started has none of its threads: it must start its own
+    # pool, not wait forever for threads that do not exist.
+    import multiprocessing
+
+    m, n = 1000, 40
+    X, w, y = rng.normal(size=(m, n)), rng.normal(size=n), rng.normal(size=m)
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * 50)
+    monkeypatch.setattr(scalar, "_WORKERS", 2)
+    scalar._one_pass(X, w, y)  # starts the pool in this process
+    assert scalar._pool is not None
+    child = multiprocessing.get_context("fork").Process(target=_one_pass_in_child, args=(X, w, y))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the one pass hung in a forked child")
+    assert child.exitcode == 0
+
+
+def _one_pass_in_child(X, w, y):
+    scalar._BLOCK_BYTES = 8 * X.shape[1] * 50  # 50 rows per block: several parts
+    scalar._WORKERS = 2
+    g, _ = scalar._one_pass(X, w, y)
+    raise SystemExit(0 if _relative_difference(g, X.T @ (X @ w - y)) <= 1e-12 else 1)
