@@ -2,7 +2,7 @@
 
 Run with ``make bench``; writes ``benchmarks/RESULTS.md``. Not part of ``make test``'s pass/fail:
 timings depend on the machine and its load, so the results file records the machine with them.
-``--only least-squares`` (or ``linear``, ``chains``) runs one group, e.g. while tuning, and
+``--only least-squares`` (or ``linear``, ``chains``, ``layers``) runs one group, e.g. while tuning, and
 ``--output`` writes elsewhere.
 
 Each case times a candidate and its baseline in the same run, in alternating rounds so that drift
@@ -427,7 +427,7 @@ def main() -> int:
     parser.add_argument("--no-build-times", action="store_true",
                         help="skip timing `make book` and `make test`")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--only", choices=["least-squares", "linear", "chains"],
+    parser.add_argument("--only", choices=["least-squares", "linear", "chains", "layers"],
                         help="run one group of cases (no numeric_jacobian, no build times)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -444,11 +444,14 @@ def main() -> int:
         ls_autograd, ls_forced = {(100, 10), (10_000, 100), (100_000, 500)}, ONE_PASS_SIZES
         lin_sizes = [(64, 512, 512), (1024, 1024, 1024), (4096, 1024, 1024)]
         widths = [500, 1000, 2000]
+    import layers  # chapter 09's layers; it imports Row and paired from this module
+
     rows = []
     for name, bench in (("least-squares", lambda: bench_least_squares(rng, ls_cases, budget,
                                                                       ls_autograd, ls_forced)),
                         ("linear", lambda: bench_linear(rng, lin_sizes, budget)),
-                        ("chains", lambda: bench_chains(rng, widths, budget))):
+                        ("chains", lambda: bench_chains(rng, widths, budget)),
+                        ("layers", lambda: layers.bench_layers(rng, budget, quick=args.quick))):
         if args.only and name != args.only:
             continue
         start = time.perf_counter()
