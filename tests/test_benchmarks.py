@@ -62,9 +62,11 @@ def test_quick_run_writes_a_complete_report(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
     assert "**Quick run**" in text
-    for case in ("least_squares_gradient", "linear_backward", "jacobian_chain", "gradient_chain"):
+    for case in ("least_squares_gradient", "linear_backward", "jacobian_chain", "gradient_chain",
+                 "conv2d_backward", "attention_backward"):
         assert f"| `{case}` |" in text, case
-    assert text.count("| autograd |") == 3  # two least-squares sizes, one linear-layer size
+    # two least-squares sizes, one linear-layer size, one convolution, one attention
+    assert text.count("| autograd |") == 5
     for size in ("X 2000x500 |", "X 2000x500, Fortran order |", "X 2000x500, view X[:, ::2] |"):
         assert f"| `least_squares_gradient` | {size} mathchain |" in text, size
     assert "| one pass, forced (no checks) |" in text
