@@ -565,3 +565,19 @@ def test_non_finite_input_is_named(call, name):
     index = r"\[1, 0\]" if name != "W" else r"\[0, 0, 1, 0\]"
     with pytest.raises(ValueError, match=rf"{name} must be finite; {name}{index} = nan"):
         call(bad)
+
+
+def test_conv2d_ignores_the_rows_and_columns_no_window_reads(rng):
+    # H + 2p − kh = 6 − 3 = 3 is not a multiple of the stride 2: windows start at rows 0 and 2, so
+    # row 5 (and column 5) is read by none. Y does not change with it, and its gradient is 0.
+    X, W = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3))
+    Y = conv2d(X, W, stride=2)
+    assert Y.shape == (2, 4, 2, 2)
+    X2 = X.copy()
+    X2[:, :, 5, :] += 1.0
+    X2[:, :, :, 5] -= 2.0
+    np.testing.assert_array_equal(conv2d(X2, W, stride=2), Y)
+    dX = conv2d_backward(X, W, rng.normal(size=Y.shape), stride=2).dX
+    np.testing.assert_array_equal(dX[:, :, 5, :], 0.0)
+    np.testing.assert_array_equal(dX[:, :, :, 5], 0.0)
+    assert np.all(np.abs(dX[:, :, :5, :5]).max(axis=(0, 1)) > 0)  # every other pixel is read
