@@ -50,6 +50,10 @@ def _same_shape(name: str, a: np.ndarray, like_name: str, like: np.ndarray, why:
 
 # --- softmax ------------------------------------------------------------------------------------
 
+# softmax rows sum to 1 up to rounding: about n·2⁻⁵³ in float64; 1e-6 also admits a float32 softmax.
+_ROW_SUM_ATOL = 1e-6
+
+
 def _softmax_vjp(S: np.ndarray, dS: np.ndarray) -> np.ndarray:
     return S * (dS - np.sum(dS * S, axis=1, keepdims=True))  # ∂z/∂U = S ⊙ (∂z/∂S − rowsum(∂z/∂S ⊙ S))
 
@@ -57,12 +61,19 @@ def _softmax_vjp(S: np.ndarray, dS: np.ndarray) -> np.ndarray:
 def softmax_backward(S, dS) -> np.ndarray:
     """∂z/∂U = S ⊙ (∂z/∂S − rowsum(∂z/∂S ⊙ S)), for S = softmax(U) row by row.
 
-    ``S`` (the softmax output) and ``dS`` (``∂z/∂S``) are ``(m, n)``; so is the result. Row i of the
-    Jacobian is diag(sᵢ) − sᵢsᵢᵀ, never formed: applying it costs O(mn), forming it O(mn²).
+    ``S`` (the softmax output) and ``dS`` (``∂z/∂S``) are ``(m, n)``; so is the result. Block i
+    (sample i) of the Jacobian is diag(sᵢ) − sᵢsᵢᵀ, never formed: applying it costs O(mn), forming
+    it O(mn²). ``S`` must be the output, not the logits U: its rows are checked (≥ 0, sum 1).
     """
     S = _checks.array("S", S, ndim=2)
     dS = _checks.array("dS", dS, ndim=2)
     _same_shape("dS", dS, "S", S, "dS = ∂z/∂S has the shape of S")
+    sums = S.sum(axis=1)
+    if np.any(S < 0) or not np.allclose(sums, 1.0, rtol=0, atol=_ROW_SUM_ATOL):
+        raise ValueError(
+            f"S must be softmax(U) (rows >= 0 summing to 1), not the logits U; S has shape "
+            f"{S.shape}, smallest entry {S.min():.3g}, row sums {np.array2string(sums, precision=3)}"
+        )
     return _softmax_vjp(S, dS)
 
 
@@ -79,6 +90,14 @@ def _norm_args(X, gamma, beta, eps, what: str):
                 f"{name} has shape {v.shape} and X has shape {X.shape}: {what} scales and shifts "
                 f"each of the {n} columns of X, so {name} must have shape ({n},)"
             )
+    along, over, size, letter = (
+        ("row", "n columns (the features)", n, "n") if what == "layer_norm"
+        else ("column", "m rows (the batch)", X.shape[0], "m"))
+    if size < 2:
+        raise ValueError(
+            f"{what} normalises each {along} of X over the {over}; X has shape {X.shape}, so "
+            f"every output would be beta and every gradient dX zero: need {letter} >= 2"
+        )
     return X, gamma, beta, _checks.positive("eps", eps)
 
 
@@ -304,7 +323,9 @@ def conv2d(X, W, stride=1, padding=0) -> np.ndarray:
 
     ``X`` is ``(N, C, H, W)``, ``W`` is ``(F, C, kh, kw)``; Y is ``(N, F, H_out, W_out)`` with
     H_out = ⌊(H + 2·padding − kh)/stride⌋ + 1 (W_out likewise). Computed as the linear layer
-    Yₘ = im2col(X) Wₘᵀ, Wₘ = W.reshape(F, C·kh·kw), Yₘ of shape (N·H_out·W_out, F).
+    Yₘ = im2col(X) Wₘᵀ, Wₘ = W.reshape(F, C·kh·kw), Yₘ of shape (N·H_out·W_out, F). When the
+    stride does not divide H + 2·padding − kh (or W + 2·padding − kw), the last rows (columns) of
+    the padded image are read by no window: Y ignores them and their gradient dX is 0.
     """
     X, W, stride, padding, Ho, Wo = _conv_args(X, W, stride, padding)
     F, _, kh, kw = W.shape

@@ -180,8 +180,10 @@ def test_batch_norm_hand_computed():
     np.testing.assert_allclose(dX, [[d, const[0]], [-d, const[1]]], rtol=1e-9)
 
 
-@pytest.mark.parametrize("name", NORMS)
-@pytest.mark.parametrize("m,n", MATRIX_SHAPES + [(6, 3)])
+@pytest.mark.parametrize("name,m,n", [
+    (name, m, n) for name in NORMS for m, n in MATRIX_SHAPES + [(6, 3)]
+    if (m, n)[NORMS[name][2]] >= 2  # one entry to normalise over is refused (test below)
+])
 def test_norm_against_oracles(rng, name, m, n):
     f, f_backward, axis = NORMS[name]
     X = rng.normal(size=(m, n)) * 2 + 1
@@ -215,16 +217,6 @@ def test_batch_norm_with_constant_statistics_is_rejected(rng):
     want = _grads_of_z(_norm_ag(0), dY, [X, gamma, beta], 0)[0]
     assert not np.allclose(gamma * dY / sigma, want, rtol=FD_RTOL, atol=FD_ATOL)
     _assert_exact(batch_norm_backward(X, gamma, beta, dY).dX, want)
-
-
-def test_batch_norm_of_one_sample_gives_beta_and_zero_gradient(rng):
-    # m = 1: X̂ = 0, Y = β whatever X is, so ∂z/∂X = 0 and ∂z/∂γ = 0.
-    X, gamma, beta, dY = _normal(rng, (1, 4), 4, 4, (1, 4))
-    np.testing.assert_array_equal(batch_norm(X, gamma, beta), beta[None, :])
-    dX, dgamma, dbeta = batch_norm_backward(X, gamma, beta, dY)
-    np.testing.assert_array_equal(dX, 0.0)
-    np.testing.assert_array_equal(dgamma, 0.0)
-    np.testing.assert_array_equal(dbeta, dY[0])
 
 
 # --- attention ----------------------------------------------------------------------------------
@@ -435,6 +427,41 @@ def test_softmax_backward_refuses_a_vector():
         softmax_backward(np.full(3, 1 / 3), np.zeros(3))
 
 
+@pytest.mark.parametrize("name, shape, message", [
+    ("batch_norm", (1, 3), r"batch_norm normalises each column of X over the m rows \(the batch\); "
+                           r"X has shape \(1, 3\), so every output would be beta .*need m >= 2"),
+    ("layer_norm", (4, 1), r"layer_norm normalises each row of X over the n columns \(the "
+                           r"features\); X has shape \(4, 1\), .*need n >= 2"),
+])
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
+def test_norm_refuses_a_single_entry(name, shape, message, backward):
+    # m = 1 (batch_norm) or n = 1 (layer_norm): X̂ = 0, so Y = β and dX = 0 whatever X is.
+    X, n = np.ones(shape), shape[1]
+    with pytest.raises(ValueError, match=message):
+        if backward:
+            NORMS[name][1](X, np.ones(n), np.zeros(n), np.ones(shape))
+        else:
+            NORMS[name][0](X, np.ones(n), np.zeros(n))
+
+
+@pytest.mark.parametrize("S, seen", [
+    ([[0.5, -1.0, 2.0]], r"smallest entry -1, row sums \[1.5\]"),   # logits passed as S
+    ([[0.2, 0.3, 0.4], [0.5, 0.25, 0.25]], r"smallest entry 0.2, row sums \[0.9 1. \]"),
+], ids=["logits", "rows-not-summing-to-1"])
+def test_softmax_backward_refuses_what_is_not_a_softmax_output(S, seen):
+    with pytest.raises(ValueError, match=r"S must be softmax\(U\) \(rows >= 0 summing to 1\), "
+                                         r"not the logits U; S has shape \(\d, 3\), " + seen):
+        softmax_backward(S, np.zeros(np.shape(S)))
+
+
+def test_softmax_backward_accepts_softmax_outputs_of_any_size(rng):
+    # rounding in the row sums of a real softmax (float64 or float32) is not refused
+    for m, n in [(1, 1), (3, 1000), (2, 10**5)]:
+        U = rng.normal(size=(m, n)) * 10
+        softmax_backward(softmax(U), np.ones((m, n)))
+        softmax_backward(softmax(U).astype(np.float32), np.ones((m, n)))
+
+
 @pytest.mark.parametrize("name", NORMS)
 def test_norm_refuses_gamma_of_the_wrong_length(name):
     with pytest.raises(ValueError, match=rf"gamma has shape \(4,\) and X has shape \(2, 3\): {name} "
@@ -538,3 +565,19 @@ def test_non_finite_input_is_named(call, name):
     index = r"\[1, 0\]" if name != "W" else r"\[0, 0, 1, 0\]"
     with pytest.raises(ValueError, match=rf"{name} must be finite; {name}{index} = nan"):
         call(bad)
+
+
+def test_conv2d_ignores_the_rows_and_columns_no_window_reads(rng):
+    # H + 2p − kh = 6 − 3 = 3 is not a multiple of the stride 2: windows start at rows 0 and 2, so
+    # row 5 (and column 5) is read by none. Y does not change with it, and its gradient is 0.
+    X, W = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3))
+    Y = conv2d(X, W, stride=2)
+    assert Y.shape == (2, 4, 2, 2)
+    X2 = X.copy()
+    X2[:, :, 5, :] += 1.0
+    X2[:, :, :, 5] -= 2.0
+    np.testing.assert_array_equal(conv2d(X2, W, stride=2), Y)
+    dX = conv2d_backward(X, W, rng.normal(size=Y.shape), stride=2).dX
+    np.testing.assert_array_equal(dX[:, :, 5, :], 0.0)
+    np.testing.assert_array_equal(dX[:, :, :, 5], 0.0)
+    assert np.all(np.abs(dX[:, :, :5, :5]).max(axis=(0, 1)) > 0)  # every other pixel is read
