@@ -236,7 +236,8 @@ def least_squares_loss(X, w, y) -> float:
         if _use_one_pass(X) and not _blas_layout(X):  # else one pass of BLAS reads X once
             loss = _one_pass(X, w.reshape(-1), y.reshape(-1))[1]  # J = ½ Σ_b z_bᵀz_b
         else:
-            z = X @ w - y  # z = Xw − y
+            z = X @ w
+            z -= y  # z = Xw − y, in place: one temporary fewer than X @ w - y
             loss = 0.5 * float(np.vdot(z, z))  # J = ½ zᵀz
     return _checks.finite_result("least_squares_loss", loss, {"X": X, "w": w, "y": y})
 
@@ -256,6 +257,7 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
         if _use_one_pass(X):
             gradient = _one_pass(X, w.reshape(-1), y.reshape(-1))[0].reshape(w.shape)
         else:
-            z = X @ w - y  # z = Xw − y
+            z = X @ w
+            z -= y  # z = Xw − y, in place: one temporary fewer than X @ w - y
             gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
     return _checks.finite_result("least_squares_gradient", gradient, {"X": X, "w": w, "y": y})
