@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kronecker import commutation_matrix
 from .numeric import numeric_gradient, numeric_jacobian
 
 
@@ -72,11 +73,6 @@ def _softmax(xp, U):
     """Row-wise softmax (a vector is one row)."""
     E = xp.exp(U - xp.max(U, axis=-1, keepdims=True))
     return E / xp.sum(E, axis=-1, keepdims=True)
-
-
-def _commutation(m, n):
-    """K with vec_r(Xᵀ) = K vec_r(X) for X of shape (m, n)."""
-    return np.eye(m * n)[np.arange(m * n).reshape(m, n).T.ravel()]
 
 
 def _inv(X):
@@ -408,21 +404,21 @@ IDENTITIES: list[Identity] = [
              chapter="07-matrix-by-matrix"),
     Identity("kron-transpose", MM, "jacobian", r"X^T", r"K_{mn} \text{ (commutation matrix)}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(X.T, (-1,)),
-             lambda X: _commutation(*X.shape), lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
+             lambda X: commutation_matrix(*X.shape), lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
              other=r"\operatorname{vec}_r(X^T) = K_{mn} \operatorname{vec}_r(X)",
              wrong=lambda X: np.eye(X.size), wrong_tex=r"I \text{ (a transpose is not the identity)}",
              chapter="07-matrix-by-matrix"),
     Identity("kron-gram", MM, "jacobian", r"X^T X", r"X^T \otimes I_n + (I_n \otimes X^T) K_{mn}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.dot(X.T, X), (-1,)),
              lambda X: np.kron(X.T, np.eye(X.shape[1]))
-             + np.kron(np.eye(X.shape[1]), X.T) @ _commutation(*X.shape),
+             + np.kron(np.eye(X.shape[1]), X.T) @ commutation_matrix(*X.shape),
              lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
              wrong=lambda X: 2 * np.kron(X.T, np.eye(X.shape[1])), wrong_tex=r"2\,(X^T \otimes I_n)",
              chapter="07-matrix-by-matrix"),
     Identity("kron-outer-gram", MM, "jacobian", r"X X^T", r"I_m \otimes X + (X \otimes I_m) K_{mn}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.dot(X, X.T), (-1,)),
              lambda X: np.kron(np.eye(X.shape[0]), X)
-             + np.kron(X, np.eye(X.shape[0])) @ _commutation(*X.shape),
+             + np.kron(X, np.eye(X.shape[0])) @ commutation_matrix(*X.shape),
              lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
              wrong=lambda X: 2 * np.kron(np.eye(X.shape[0]), X), wrong_tex=r"2\,(I_m \otimes X)"),
     Identity("kron-elementwise", MM, "jacobian", r"\tanh(X)",

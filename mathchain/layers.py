@@ -296,7 +296,7 @@ def col2im(cols, X_shape, kh, kw, stride=1, padding=0) -> np.ndarray:
 def _col2im_t(cols_t, X_shape, kh, kw, stride, padding):
     """col2im of X_colᵀ ``(C·kh·kw, N·H_out·W_out)``: each kernel offset adds one contiguous block."""
     N, C, H, W_ = X_shape
-    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W_ + 2 * padding - kw) // stride + 1
+    Ho, Wo = _out_size(X_shape, kh, kw, stride, padding)
     patches = cols_t.reshape(C, kh, kw, N, Ho, Wo)
     Xp = np.zeros((C, N, H + 2 * padding, W_ + 2 * padding))  # channels first: patches[:, i, j] fits
     for i in range(kh):  # one offset of the kernel at a time: within it no pixel is read twice
