@@ -39,6 +39,15 @@ def _evaluate(f: Callable, x: np.ndarray, where: str) -> np.ndarray:
     return value
 
 
+def _step(value: float, eps: float) -> float:
+    """hⱼ = ε max(1, |xⱼ|): absolute for small entries, relative for large ones."""
+    return eps * max(1.0, abs(float(value)))
+
+
+def _eps_too_small(eps: float, j: int) -> ValueError:
+    return ValueError(f"eps = {eps!r} is too small: x[{j}] ± eps*max(1, |x[{j}]|) rounds to x[{j}]")
+
+
 def numeric_jacobian(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
     """∂f/∂x ≈ [f(x + hⱼ eⱼ) − f(x − hⱼ eⱼ)] / 2hⱼ, column j for input entry j, hⱼ = ε max(1, |xⱼ|).
 
@@ -57,15 +66,13 @@ def _central_differences(f: Callable, x: np.ndarray, eps: float, y0: np.ndarray)
     jac = np.empty((y0.size, x.size))
     flat = x.ravel()
     for j in range(x.size):
-        h = eps * max(1.0, abs(float(flat[j])))  # hⱼ = ε max(1, |xⱼ|)
+        h = _step(flat[j], eps)  # hⱼ = ε max(1, |xⱼ|)
         x_plus, x_minus = flat.copy(), flat.copy()
         x_plus[j] += h
         x_minus[j] -= h
         taken = x_plus[j] - x_minus[j]  # 2hⱼ as represented: xⱼ ± hⱼ are rounded
         if taken == 0:
-            raise ValueError(
-                f"eps = {eps!r} is too small: x[{j}] ± eps*max(1, |x[{j}]|) rounds to x[{j}]"
-            )
+            raise _eps_too_small(eps, j)
         y_plus = _evaluate(f, x_plus.reshape(x.shape), f"x + h*e[{j}]")
         y_minus = _evaluate(f, x_minus.reshape(x.shape), f"x - h*e[{j}]")
         if y_plus.shape != y0.shape or y_minus.shape != y0.shape:
@@ -162,12 +169,10 @@ def numeric_hessian(f: Callable, x, eps: float = 1e-4) -> np.ndarray:
     n = flat.size
     steps_up, steps_down = np.empty(n), np.empty(n)  # (xᵢ + hᵢ) − xᵢ and xᵢ − (xᵢ − hᵢ), as rounded
     for i in range(n):
-        h = eps * max(1.0, abs(float(flat[i])))  # hᵢ = ε max(1, |xᵢ|)
+        h = _step(flat[i], eps)  # hᵢ = ε max(1, |xᵢ|)
         steps_up[i], steps_down[i] = (flat[i] + h) - flat[i], flat[i] - (flat[i] - h)
         if steps_up[i] == 0 or steps_down[i] == 0:
-            raise ValueError(
-                f"eps = {eps!r} is too small: x[{i}] ± eps*max(1, |x[{i}]|) rounds to x[{i}]"
-            )
+            raise _eps_too_small(eps, i)
 
     def at(signs: dict[int, int], where: str) -> float:
         """f at x moved by +hᵢ (sign 1) or −hᵢ (sign −1) along each entry i in ``signs``."""
