@@ -1,0 +1,236 @@
+"""The 简体中文 edition's catalogs (locales/zh_CN/LC_MESSAGES): faithful to the English they translate.
+
+Each translated message keeps what must not change between the editions: the mathematics (identical
+formulas; only English words inside ``\\text{…}`` may be translated), inline code, the targets of
+roles and links, HTML tags. Chinese text uses full-width punctuation, and no avoided spelling of a
+glossary term (the glossary on the errata page is the list) appears unless the English already
+quotes it (the seed's own words). That every message is translated and the catalogs are current is
+checked by ``tools/i18n check`` in ``make test`` (test_catalogs_are_complete_and_current below).
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LC = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
+CATALOGS = sorted(LC.rglob("*.po"))
+CJK = "\u3400-\u9fff"
+
+
+def _load_i18n():
+    loader = importlib.machinery.SourceFileLoader("i18n_tool", str(ROOT / "tools" / "i18n"))
+    spec = importlib.util.spec_from_loader("i18n_tool", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def _messages(path: Path):
+    with path.open("rb") as f:
+        return [m for m in read_po(f) if m.id and m.string]
+
+
+# --- what a translation must keep -------------------------------------------------------------
+
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)
+_CODE = re.compile(r"``.+?``|`[^`]+`")
+_ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_TAG = re.compile(r"</?[a-z]+\s*/?>")
+_TEXT = re.compile(r"\\(?:text|textrm|mbox|textit)\{[^{}]*\}")
+
+
+def _math_skeleton(tex: str) -> str:
+    """A formula with the contents of \\text{…} blanked and spacing removed: translation may change
+    the words inside \\text{…}, nothing else."""
+    return re.sub(r"\s+", "", _TEXT.sub(r"\\text{}", tex))
+
+
+def _role_target(name: str, content: str) -> str:
+    target = re.search(r"<([^<>]+)>\s*$", content)
+    if name in ("index",):  # an index entry keeps its key; its visible text may be translated
+        return target.group(1) if target else content
+    return target.group(1) if target else content
+
+
+def protected(text: str, *, block_math: bool = False) -> Counter:
+    """The parts of a message that both editions share, as a multiset."""
+    if block_math:
+        return Counter({_math_skeleton(text): 1})
+    found = Counter()
+    for role in _ROLE.finditer(text):
+        found[f"role {role.group(1)} -> {_role_target(role.group(1), role.group(2))}"] += 1
+    text = _ROLE.sub(" ", text)
+    for math in _MATH.findall(text):
+        found[f"math {_math_skeleton(math)}"] += 1
+    text = _MATH.sub(" ", text)
+    for code in _CODE.findall(text):
+        found[f"code {code}"] += 1
+    text = _CODE.sub(" ", text)
+    for url in _LINK.findall(text):
+        found[f"link {url}"] += 1
+    for tag in _TAG.findall(text):
+        found[f"tag {tag}"] += 1
+    return found
+
+
+def prose(text: str) -> str:
+    """The text of a message without roles, math, code and link targets."""
+    for pattern in (_ROLE, _MATH, _CODE, _LINK, _TAG):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _is_block_math(message_id: str) -> bool:
+    # {math} blocks arrive as bare TeX; a paragraph always has a word or a `$`.
+    return "$" not in message_id and bool(re.search(r"\\[a-zA-Z]+|[_^]\{", message_id)) and not re.search(
+        r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", _TEXT.sub("", message_id)
+    )
+
+
+# Half-width punctuation touching Chinese text; full-width is expected there.
+_BAD_PUNCTUATION = re.compile(
+    rf"[{CJK}][,;:?!]|[,;:?!]\s*[{CJK}]|[{CJK}]\.(?=\s|$)|\([^()]*[{CJK}][^()]*\)"
+)
+
+
+def glossary() -> list[tuple[str, str, list[str]]]:
+    """(English, 中文, avoided variants) from the glossary table of the errata page."""
+    notebook = json.loads((ROOT / "chapters" / "appendix-errata.ipynb").read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and "Glossary" in source and "| English |" in source:
+            rows = [line for line in source.splitlines() if line.startswith("|")][2:]
+            terms = []
+            for row in rows:
+                cells = [c.strip() for c in row.strip("|").split("|")]
+                avoided = [v.strip() for v in cells[2].split("；") if v.strip()] if len(cells) > 2 else []
+                terms.append((cells[0], cells[1], avoided))
+            return terms
+    raise AssertionError("no glossary table (| English | … |) on chapters/appendix-errata.ipynb")
+
+
+def _avoided_variants() -> list[str]:
+    return [v for _, _, avoided in glossary() for v in avoided if v not in ("—", "-")]
+
+
+def translation_problems(message_id: str, message_str: str, avoided: list[str]) -> list[str]:
+    """Why a translation is not faithful (empty when it is)."""
+    problems = []
+    block = _is_block_math(message_id)
+    if protected(message_id, block_math=block) != protected(message_str, block_math=block):
+        lost = protected(message_id, block_math=block) - protected(message_str, block_math=block)
+        added = protected(message_str, block_math=block) - protected(message_id, block_math=block)
+        problems.append(f"math/code/roles/links differ: lost {dict(lost)}, added {dict(added)}")
+    if not block:
+        bad_zh = len(_BAD_PUNCTUATION.findall(prose(message_str)))
+        bad_en = len(_BAD_PUNCTUATION.findall(prose(message_id)))
+        if bad_zh > bad_en:
+            problems.append(f"half-width punctuation in Chinese text: {_BAD_PUNCTUATION.findall(prose(message_str))}")
+        english_words = re.findall(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}", prose(message_id))
+        if english_words and not re.search(f"[{CJK}]", message_str):
+            problems.append("left in English")
+    for variant in avoided:
+        if message_str.count(variant) > message_id.count(variant):
+            problems.append(f"uses the avoided variant {variant!r} (see the glossary)")
+    return problems
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=[str(p.relative_to(LC)) for p in CATALOGS])
+def test_translations_keep_math_code_and_terms(path):
+    avoided = _avoided_variants()
+    bad = {}
+    for message in _messages(path):
+        problems = translation_problems(message.id, message.string, avoided)
+        if problems:
+            bad[message.id[:70]] = problems
+    assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+# --- the checks bite --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese", "why"),
+    [
+        ("The gradient $X^T(Xw - y)$ is shaped like $w$.", "梯度 $X(Xw - y)$ 的形状与 $w$ 相同。", "differ"),
+        ("See {eq}`sv-ls-grad` for the rule.", "规则见式 {eq}`sv-ls-grad2`。", "differ"),
+        ("Call `check_gradient` here.", "在这里调用 `check_gradients`。", "differ"),
+        ("It is a row, not a column, of the Jacobian.", "它是一行,不是一列。", "punctuation"),
+        ("It is the Jacobian of the chain.", "它是链的雅克比矩阵。", "avoided"),
+        ("It is the Jacobian of the whole chain here.", "It is the Jacobian of the whole chain here.", "English"),
+    ],
+)
+def test_translation_check_refuses(english, chinese, why):
+    problems = translation_problems(english, chinese, ["雅克比"])
+    assert any(why in p for p in problems), problems
+
+
+def test_translation_check_accepts_a_faithful_translation():
+    english = (
+        "The rule {eq}`sv-one-step` gives $\\partial z/\\partial x = (\\partial y/\\partial x)^T\\,"
+        "\\partial z/\\partial y$; see {ref}`erratum E2 <e2>` and `gradient_chain`."
+    )
+    chinese = (
+        "法则 {eq}`sv-one-step` 给出 $\\partial z/\\partial x = (\\partial y/\\partial x)^T\\,"
+        "\\partial z/\\partial y$；见{ref}`勘误 E2 <e2>`和 `gradient_chain`。"
+    )
+    assert translation_problems(english, chinese, ["雅克比"]) == []
+    seed = "The seed writes 雅克比矩阵 (line 21)."
+    assert translation_problems(seed, "原文写作“雅克比矩阵”（第 21 行）。", ["雅克比"]) == []
+
+
+def test_glossary_lists_the_terms_the_issue_names():
+    terms = {zh for _, zh, _ in glossary()}
+    for term in ("分子布局", "分母布局", "雅可比矩阵", "链式法则", "梯度", "迹", "克罗内克积"):
+        assert any(term in zh for zh in terms), term
+    assert "雅克比" in _avoided_variants()
+
+
+# --- complete and current ---------------------------------------------------------------------
+
+
+def test_every_page_has_a_catalog():
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    pages = ["intro", *re.findall(r"file:\s*(\S+)", toc)]
+    missing = [p for p in pages if not (LC / f"{p}.po").is_file()]
+    assert not missing, f"pages without a zh catalog (run tools/i18n extract, then translate): {missing}"
+
+
+def test_catalogs_are_complete_and_current(tmp_path):
+    """The catalogs hold a translation, not fuzzy, of every message the sources have now."""
+    i18n = _load_i18n()
+    report = i18n.check(tmp_path / "pot")
+    assert report == [], "\n".join(report)
+
+
+def test_check_bites_on_a_missing_page_untranslated_and_fuzzy_messages(tmp_path):
+    i18n = _load_i18n()
+    pot = tmp_path / "pot"
+    (pot / "chapters").mkdir(parents=True)
+    lc = tmp_path / "locales" / "zh_CN" / "LC_MESSAGES"
+    (lc / "chapters").mkdir(parents=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    entries = 'msgid "One"\nmsgstr ""\n\nmsgid "Two"\nmsgstr ""\n\nmsgid "Three"\nmsgstr ""\n'
+    (pot / "intro.pot").write_text(header + entries, encoding="utf-8")
+    (pot / "chapters" / "new.pot").write_text(header + entries, encoding="utf-8")
+    (lc / "intro.po").write_text(
+        header + 'msgid "One"\nmsgstr "一"\n\n#, fuzzy\nmsgid "Two"\nmsgstr "二"\n\nmsgid "Three"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
+    report = i18n.check(pot, locales=tmp_path / "locales", build=False)
+    assert any(line.startswith("chapters/new: no catalog") for line in report), report
+    assert any(line.startswith("intro: 1 fuzzy") for line in report), report
+    assert any(line.startswith("intro: 1 untranslated") for line in report), report
+    (lc / "intro.po").write_text(header + 'msgid "One"\nmsgstr "一"\n', encoding="utf-8")
+    report = i18n.check(pot, locales=tmp_path / "locales", build=False)
+    assert any(line.startswith("intro: 2 missing") for line in report), report
