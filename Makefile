@@ -4,14 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := --all -W -n --keep-going  # --all: a page re-runs its notebook even when only mathchain changed
+# Both editions read the outputs the English build computes (execute: cache in _config.yml).
+NB_CACHE   := _build/.jupyter_cache
 
 # Tests that need the built book (or the PDF): run after it is built, not with the package tests.
 BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_statistics.py tests/test_pdf.py
 
-.PHONY: help book kit pdf tex test test-pdf lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
+
+.PHONY: help book book-en book-zh book-zh-cached kit pdf tex test test-pdf lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
 
 help:
 	@echo "make book         create .venv, install everything, build the HTML book into _build/html"
+	@echo "                  (English) and _build/html/zh (简体中文); make book-en / make book-zh: one"
 	@echo "                  (with the course kit and the mathchain wheel it serves as downloads)"
 	@echo "make kit          only the course kit and the wheel, into _build/kit"
 	@echo "make test         lint + package tests + notebooks (nbval) + book build + kit + rendered-book tests"
@@ -31,9 +35,22 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 # The HTML build itself runs tools/build-kit (see _ext/), so the downloads it serves are never stale.
-book: $(STAMP)
+# Two editions: English in _build/html/, 简体中文 in _build/html/zh/ (tools/i18n). The notebooks run
+# once, in the English build; the Chinese one reads their outputs from the cache.
+book: book-en book-zh-cached
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html (中文: file://$(CURDIR)/_build/html/zh/index.html)"
+
+# One edition only: make book-en, or make book-zh (runs the notebooks itself).
+book-en: $(STAMP)
+	rm -rf $(NB_CACHE)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
-	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+book-zh: $(STAMP)
+	rm -rf $(NB_CACHE)
+	$(BIN)/python tools/i18n html
+
+book-zh-cached: $(STAMP)
+	$(BIN)/python tools/i18n html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -54,8 +71,9 @@ test-package: $(STAMP)
 test-notebooks: $(STAMP)
 	$(BIN)/pytest chapters
 
-test-book: $(STAMP)
-	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+# Both editions, -W -n --keep-going each, and the zh catalogs complete for the current sources.
+test-book: book
+	$(BIN)/python tools/i18n check
 
 browser:
 	@bash tools/ensure-chromium

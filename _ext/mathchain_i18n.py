@@ -1,0 +1,119 @@
+"""The two editions of the book: English at ``_build/html/``, 简体中文 at ``_build/html/zh/``.
+
+Both are built from the same sources; the Chinese one substitutes the translations of
+``locales/zh_CN`` (Sphinx internationalisation, see ``tools/i18n``). This extension adds what Sphinx
+does not do by itself:
+
+* **The language switch.** Every page links to the same page of the other edition: a
+  ``<link rel="alternate" hreflang=…>`` in the head, and ``_static/language-switch.js`` turns it into a
+  button in the page's header. The link is computed from the page name (``chapters/02-x`` ↔
+  ``zh/chapters/02-x``), so no list of pages is kept by hand.
+* **Measured numbers in generated text.** A notebook that reports a build-time measurement writes
+  the number as ``{measured}`3.1 ms` ``. The message that goes to the translators holds a numbered
+  placeholder instead (``{measured}`#1` ``), so it does not change from one build to the next; after
+  the translation is substituted, the placeholders get this build's numbers back.
+* **The execution-statistics table** (MyST-NB's ``nb-exec-table``) gets Chinese column headers in
+  the zh edition; MyST-NB writes them in English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+MEASURED = re.compile(r"\{measured\}`([^`]*)`")
+EDITIONS = {"en": ("English", "en"), "zh": ("中文", "zh-CN")}
+EXEC_TABLE_HEADERS = {
+    "Document": "文档",
+    "Modified": "修改时间",
+    "Method": "执行方式",
+    "Run Time (s)": "运行时间（秒）",
+    "Status": "状态",
+}
+
+
+def is_zh(config) -> bool:
+    return (config.language or "en").startswith("zh")
+
+
+def _measured_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """{measured}`value`: a number measured when the notebook ran (see the module docstring)."""
+    return [nodes.inline(rawtext, text, classes=["measured"])], []
+
+
+class MaskMeasured(SphinxTransform):
+    """Replace measured values by placeholders in the message source (before Locale, 20)."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs):
+        for node in self.document.findall(nodes.TextElement):
+            source = node.rawsource if isinstance(node.rawsource, str) else ""
+            values = MEASURED.findall(source)
+            if not values:
+                continue
+            counter = iter(range(1, len(values) + 1))
+            node.rawsource = MEASURED.sub(lambda _: f"{{measured}}`#{next(counter)}`", source)
+            node["measured"] = values
+
+
+class FillMeasured(SphinxTransform):
+    """Put this build's values back into the placeholders of a translated message (after Locale)."""
+
+    default_priority = 25
+
+    def apply(self, **kwargs):
+        for node in self.document.findall(nodes.TextElement):
+            values = node.get("measured")
+            if not values:
+                continue
+            for inline in node.findall(nodes.inline):
+                text = inline.astext()
+                if "measured" in inline["classes"] and re.fullmatch(r"#\d+", text):
+                    k = int(text[1:])
+                    if not 1 <= k <= len(values):
+                        raise ValueError(f"{self.env.docname}: placeholder {text} but {len(values)} values")
+                    inline.clear()
+                    inline += nodes.Text(values[k - 1])
+
+
+class ChineseExecTableHeaders(SphinxPostTransform):
+    default_priority = 9  # after MyST-NB writes the table (8)
+
+    def run(self, **kwargs):
+        if not is_zh(self.config):
+            return
+        for table in self.document.findall(nodes.table):
+            for entry in (e for thead in table.findall(nodes.thead) for e in thead.findall(nodes.entry)):
+                for text in list(entry.findall(nodes.Text)):
+                    if str(text) in EXEC_TABLE_HEADERS:
+                        text.parent.replace(text, nodes.Text(EXEC_TABLE_HEADERS[str(text)]))
+
+
+def other_edition(pagename: str, zh: bool) -> str:
+    """The relative URL, from page ``pagename`` of one edition, of the same page in the other."""
+    up = "../" * pagename.count("/")
+    return f"{up}../{pagename}.html" if zh else f"{up}zh/{pagename}.html"
+
+
+def _language_link(app, pagename, templatename, context, doctree):
+    zh = is_zh(app.config)
+    label, hreflang = EDITIONS["en" if zh else "zh"]
+    href = other_edition(pagename, zh)
+    context["metatags"] = context.get("metatags", "") + (
+        f'\n<link rel="alternate" hreflang="{hreflang}" href="{href}" title="{label}" '
+        f'data-mathchain-edition="{label}">'
+    )
+
+
+def setup(app):
+    app.add_role("measured", _measured_role)
+    app.add_transform(MaskMeasured)
+    app.add_transform(FillMeasured)
+    app.add_post_transform(ChineseExecTableHeaders)
+    app.add_js_file("language-switch.js")
+    app.connect("html-page-context", _language_link)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
