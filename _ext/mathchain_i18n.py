@@ -12,6 +12,14 @@ does not do by itself:
   the number as ``{measured}`3.1 ms` ``. The message that goes to the translators holds a numbered
   placeholder instead (``{measured}`#1` ``), so it does not change from one build to the next; after
   the translation is substituted, the placeholders get this build's numbers back.
+* **Translated formula blocks.** Sphinx 7.4 hands the translation of a ``{math}`` block (whose
+  ``\\text{…}`` words a translator may translate) to the page's parser wrapped in reStructuredText's
+  ``::`` literal syntax, which MyST does not read (the block rendered as ``::``; MyST-Parser issues
+  #444, #980). Here the block's text is replaced by its translation before Sphinx's Locale transform
+  runs, so Locale finds nothing left to do.
+* **The sidebar's part captions.** sphinx-external-toc inserts the toctrees (with the captions of
+  ``_toc.yml``) after the Locale transform; their translations are looked up in the root page's
+  catalog here.
 * **The execution-statistics table** (MyST-NB's ``nb-exec-table``) gets Chinese column headers in
   the zh edition; MyST-NB writes them in English.
 """
@@ -20,8 +28,13 @@ from __future__ import annotations
 
 import re
 
+from os import path
+
 from docutils import nodes
+from sphinx import addnodes
+from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 MEASURED = re.compile(r"\{measured\}`([^`]*)`")
@@ -80,6 +93,45 @@ class FillMeasured(SphinxTransform):
                     inline += nodes.Text(values[k - 1])
 
 
+def _catalog(transform: SphinxTransform, docname: str):
+    """The translations of page ``docname`` (a gettext catalog), as Sphinx's Locale transform reads them."""
+    domain = docname_to_domain(docname, transform.config.gettext_compact)
+    dirs = [path.join(transform.env.srcdir, d) for d in transform.config.locale_dirs]
+    catalog, has_catalog = init_locale(dirs, transform.config.language, domain)
+    return catalog if has_catalog else None
+
+
+class TranslateMathBlocks(SphinxTransform):
+    default_priority = 19  # just before Locale (20)
+
+    def apply(self, **kwargs):
+        if not is_zh(self.config):
+            return
+        catalog = _catalog(self, self.env.docname)
+        if catalog is None:
+            return
+        for block in list(self.document.findall(nodes.math_block)):
+            source = block.rawsource
+            translated = catalog.gettext(source) if source else ""
+            if translated and translated != source:
+                block.rawsource = translated
+                block.children = []
+                block += nodes.Text(translated)
+
+
+class TranslateTocCaptions(SphinxTransform):
+    default_priority = 101  # after sphinx-external-toc's InsertToctrees (100)
+
+    def apply(self, **kwargs):
+        if not is_zh(self.config) or self.env.docname != self.config.root_doc:
+            return
+        catalog = _catalog(self, self.env.docname)
+        for toctree in self.document.findall(addnodes.toctree):
+            caption = toctree.get("caption")
+            if catalog is not None and caption:
+                toctree["caption"] = catalog.gettext(caption)
+
+
 class ChineseExecTableHeaders(SphinxPostTransform):
     default_priority = 9  # after MyST-NB writes the table (8)
 
@@ -113,6 +165,8 @@ def setup(app):
     app.add_role("measured", _measured_role)
     app.add_transform(MaskMeasured)
     app.add_transform(FillMeasured)
+    app.add_transform(TranslateMathBlocks)
+    app.add_transform(TranslateTocCaptions)
     app.add_post_transform(ChineseExecTableHeaders)
     app.add_js_file("language-switch.js")
     app.connect("html-page-context", _language_link)
