@@ -49,7 +49,8 @@ def _identity_role(name, rawtext, text, lineno, inliner, options=None, content=N
     """{identity}`key`: an invisible anchor ``identity-<key>`` that {ref} reaches from any page."""
     env = inliner.document.settings.env
     label = f"identity-{text.strip().lower()}"
-    env.get_domain("std").note_hyperlink_target(label, env.docname, label, f"identity {text.strip()}")
+    word = "恒等式" if (env.config.language or "en").startswith("zh") else "identity"
+    env.get_domain("std").note_hyperlink_target(label, env.docname, label, f"{word} {text.strip()}")
     return [nodes.target("", "", ids=[label])], []  # HTML: an empty span; LaTeX: a \label
 
 
@@ -141,10 +142,14 @@ def _downloads(app):
     except SystemExit as exc:  # the tool's way of failing
         raise ExtensionError(f"tools/build-kit failed: {exc}") from None
     pdf = root / "_build" / "pdf" / "mathchain.pdf"
-    subs["kit_link"] = f"{{download}}`course kit {version} <{kit.relative_to(root)}>`"
+    zh = (app.config.language or "en").startswith("zh")  # the 简体中文 edition (tools/i18n)
+    kit_name, pdf_name = ("课程套件", "PDF 版（英文）") if zh else ("course kit", "PDF edition")
+    no_pdf = ("（`make pdf` 生成；本次构建未包含）" if zh
+              else " (`make pdf` builds it; not part of this build)")
+    subs["kit_link"] = f"{{download}}`{kit_name} {version} <{kit.relative_to(root)}>`"
     subs["wheel_link"] = f"{{download}}`{wheel.name} <{wheel.relative_to(root)}>`"
-    subs["pdf_link"] = (f"{{download}}`PDF edition <{pdf.relative_to(root)}>`" if pdf.is_file()
-                        else "PDF edition (`make pdf` builds it; not part of this build)")
+    subs["pdf_link"] = (f"{{download}}`{pdf_name} <{pdf.relative_to(root)}>`" if pdf.is_file()
+                        else pdf_name + no_pdf)
 
 
 class _PrintWithoutHiddenInputs(SphinxPostTransform):

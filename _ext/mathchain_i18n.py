@@ -27,15 +27,14 @@ does not do by itself:
 from __future__ import annotations
 
 import re
-
 from os import path
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
-from sphinx.util.i18n import docname_to_domain
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.i18n import docname_to_domain
 
 MEASURED = re.compile(r"\{measured\}`([^`]*)`")
 EDITIONS = {"en": ("English", "en"), "zh": ("中文", "zh-CN")}
@@ -68,8 +67,9 @@ class MaskMeasured(SphinxTransform):
             values = MEASURED.findall(source)
             if not values:
                 continue
-            counter = iter(range(1, len(values) + 1))
-            node.rawsource = MEASURED.sub(lambda _: f"{{measured}}`#{next(counter)}`", source)
+            parts = MEASURED.split(source)  # text, value, text, value, …, text
+            parts[1::2] = [f"{{measured}}`#{k}`" for k in range(1, len(values) + 1)]
+            node.rawsource = "".join(parts)
             node["measured"] = values
 
 
@@ -88,13 +88,14 @@ class FillMeasured(SphinxTransform):
                 if "measured" in inline["classes"] and re.fullmatch(r"#\d+", text):
                     k = int(text[1:])
                     if not 1 <= k <= len(values):
-                        raise ValueError(f"{self.env.docname}: placeholder {text} but {len(values)} values")
+                        raise ValueError(
+                            f"{self.env.docname}: placeholder {text}, but {len(values)} values")
                     inline.clear()
                     inline += nodes.Text(values[k - 1])
 
 
 def _catalog(transform: SphinxTransform, docname: str):
-    """The translations of page ``docname`` (a gettext catalog), as Sphinx's Locale transform reads them."""
+    """The translations of page ``docname`` (a gettext catalog), as Sphinx's Locale reads them."""
     domain = docname_to_domain(docname, transform.config.gettext_compact)
     dirs = [path.join(transform.env.srcdir, d) for d in transform.config.locale_dirs]
     catalog, has_catalog = init_locale(dirs, transform.config.language, domain)

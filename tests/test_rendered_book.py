@@ -11,6 +11,10 @@ For every page of the table of contents (and Sphinx's index and search pages):
 * the JavaScript console shows no error, and no script is included twice;
 * a full-page screenshot is written to ``_build/screenshots/`` (``make screenshots`` runs only that).
 
+All of this for both editions: English (``_build/html/``) and 简体中文 (``_build/html/zh/``, see
+tools/i18n). Each page also links to the same page of the other edition (``check_language``), and
+a page of the Chinese edition shows no paragraph left in English (``check_translated``).
+
 The pages come from ``_toc.yml``, not from a listing of the built folder, so a page that failed to
 build is reported missing instead of silently not tested, and a page left over from a renamed chapter
 is not tested (no link reaches it; the link check catches one that does). ``index.html`` only
@@ -48,7 +52,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 # Sources every page depends on; a page also depends on its own source (intro.md, chapters/*.ipynb).
-GLOBAL_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "_static", "mathchain"]
+GLOBAL_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "_static", "mathchain", "locales"]
 # pydata-sphinx-theme logs this through console.error on file:// pages (it cannot read the saved
 # theme mode there). It is the theme's noise, not a fault of the book; nothing broader is ignored.
 KNOWN_THEME_NOISE = "Got invalid theme mode: . Resetting to auto."
@@ -76,6 +80,14 @@ def toc_docs(root: Path = ROOT) -> list[str]:
 CONTENT_PAGES = [f"{doc}.html" for doc in toc_docs()]
 SPHINX_PAGES = ["genindex.html", "search.html"]
 CHAPTER_PAGES = [p for p in CONTENT_PAGES if p.startswith("chapters/")]
+ZH = "zh/"  # the 简体中文 edition, built under the English one
+EDITIONS = ["", ZH]
+CJK = "\u3400-\u9fff"
+
+
+def edition_of(name: str) -> tuple[str, str]:
+    """``zh/chapters/x.html`` -> (``zh/``, ``chapters/x.html``)."""
+    return (ZH, name[len(ZH):]) if name.startswith(ZH) else ("", name)
 
 
 # --- the built book -------------------------------------------------------------------------------
@@ -85,7 +97,7 @@ def _files(name: str, root: Path = ROOT) -> list[Path]:
     if path.is_file():
         return [path]
     return [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-            and ".ipynb_checkpoints" not in p.parts]
+            and ".ipynb_checkpoints" not in p.parts and p.suffix != ".mo" and "work" not in p.parts]
 
 
 def _source_of(doc: str, root: Path = ROOT) -> Path | None:
@@ -100,13 +112,15 @@ def stale_pages(html: Path, root: Path = ROOT) -> list[str]:
     global_files = [p for name in GLOBAL_SOURCES for p in _files(name, root)]
     newest_global = max((p.stat().st_mtime for p in global_files), default=0.0)
     stale = []
-    for doc in toc_docs(root):
-        page, source = html / f"{doc}.html", _source_of(doc, root)
-        newest = max(newest_global, source.stat().st_mtime if source else 0.0)
-        if not page.is_file():
-            stale.append(f"{doc}.html (missing)")
-        elif page.stat().st_mtime < newest:
-            stale.append(f"{doc}.html (older than its sources)")
+    editions = EDITIONS if (root / "locales").is_dir() else [""]
+    for edition in editions:
+        for doc in toc_docs(root):
+            page, source = html / f"{edition}{doc}.html", _source_of(doc, root)
+            newest = max(newest_global, source.stat().st_mtime if source else 0.0)
+            if not page.is_file():
+                stale.append(f"{edition}{doc}.html (missing)")
+            elif page.stat().st_mtime < newest:
+                stale.append(f"{edition}{doc}.html (older than its sources)")
     return stale
 
 
@@ -121,14 +135,15 @@ def html_dir() -> Path:
     stale = stale_pages(path)
     if stale:
         jb = Path(sys.executable).with_name("jupyter-book")
-        command = [str(jb) if jb.exists() else "jupyter-book", "build", ".", "--all",
-                   "-W", "-n", "--keep-going"]
+        shutil.rmtree(ROOT / "_build" / ".jupyter_cache", ignore_errors=True)  # as make book does
         print(f"rebuilding the book, stale: {', '.join(stale)}", file=sys.stderr)
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        if done.returncode != 0:
-            log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no terminal colours
-            pytest.fail(f"the book build failed ({' '.join(command)}, exit {done.returncode}):\n"
-                        + log[-4000:])
+        for command in ([str(jb) if jb.exists() else "jupyter-book", "build", ".", "--all",
+                         "-W", "-n", "--keep-going"], [sys.executable, "tools/i18n", "html"]):
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)  # no terminal colours
+                pytest.fail(f"the book build failed ({' '.join(command)}, exit {done.returncode}):\n"
+                            + log[-4000:])
         still = stale_pages(path)
         assert not still, f"the build did not refresh: {', '.join(still)}"
     return path
@@ -411,6 +426,73 @@ def check_notebook(v: Visit, root: Path, name: str, cache: dict | None = None) -
     return problems
 
 
+def check_language(v: Visit, root: Path, name: str) -> list[str]:
+    """The page links to the same page of the other edition, in its head and with a visible switch."""
+    edition, page = edition_of(name)
+    expected = f"{'' if edition else ZH}{page}"
+    found = v.page.evaluate("""() => ({
+        lang: document.documentElement.lang,
+        alternate: (document.querySelector('link[rel=alternate][hreflang]') || {}).href || null,
+        button: (document.querySelector('.article-header-buttons a.mathchain-language-switch')
+                 || {}).href || null,
+    })""")
+    want_lang = "zh-CN" if edition else "en"
+    problems = [] if found["lang"] == want_lang else [
+        f"{name}: <html lang={found['lang']!r}>, expected {want_lang!r}"]
+    target = (root / expected).resolve()
+    for what in ("alternate", "button"):
+        href = found[what]
+        if href is None:
+            problems.append(f"{name}: no language switch ({what})")
+        elif Path(unquote(urlsplit(href).path)).resolve() != target:
+            problems.append(f"{name}: language switch ({what}) leads to {href}, not to {expected}")
+    if not target.is_file():
+        problems.append(f"{name}: the other edition has no page {expected}")
+    return problems
+
+
+def check_translated(v: Visit, name: str) -> list[str]:
+    """No paragraph, heading, list item or table cell of a zh page in English only.
+
+    Text in code, math, cell outputs (one source for both editions) and the bibliography is skipped;
+    so is a table cell whose row has Chinese in it (the glossary's English column)."""
+    english = v.page.evaluate(r"""(cjk) => {
+        const skip = 'pre, code, .math, mjx-container, .cell_output, .output, .highlight, '
+                   + 'div.citation, dl.citation, .bibliography, nav, .toctree-wrapper, script, style';
+        const hasCjk = new RegExp('[' + cjk + ']');
+        const article = document.querySelector('article') || document.body;
+        const found = [];
+        for (const el of article.querySelectorAll('p, li, h1, h2, h3, h4, td, th, dt, dd, caption')) {
+            if (el.closest(skip) || el.querySelector('p, li')) continue;
+            const row = el.closest('tr');
+            if (row && hasCjk.test(row.innerText)) continue;
+            const copy = el.cloneNode(true);
+            copy.querySelectorAll(skip).forEach(n => n.remove());
+            const text = copy.textContent.replace(/\s+/g, ' ').trim();
+            if (!hasCjk.test(text) && /[A-Za-z]{2,}(\s+[A-Za-z]{2,}){3,}/.test(text))
+                found.push(text.slice(0, 70));
+        }
+        return found.slice(0, 5);
+    }""", CJK)
+    return [f"{name}: left in English: {text!r}" for text in english]
+
+
+def check_markdown_left(v: Visit, name: str) -> list[str]:
+    """Markdown that did not render (``**bold**`` next to full-width punctuation, a role's backticks)."""
+    left = v.page.evaluate(r"""() => {
+        const skip = 'PRE, CODE, SCRIPT, STYLE, TEXTAREA, MJX-CONTAINER, .math, .cell_output';
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        const found = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (node.parentElement.closest(skip)) continue;
+            const hit = node.textContent.match(/\*\*\S|\S\*\*|\{(ref|doc|eq|numref|cite|math)\}`/);
+            if (hit) found.push(node.textContent.trim().slice(0, 60));
+        }
+        return found.slice(0, 5);
+    }""")
+    return [f"{name}: markdown shown as text: {text!r}" for text in left]
+
+
 # --- the tests --------------------------------------------------------------------------------------
 
 _PARSED: dict = {}
@@ -418,19 +500,42 @@ NOTEBOOK_PAGES = [f"{doc}.html" for doc in toc_docs()
                   if (source := _source_of(doc)) is not None and source.suffix == ".ipynb"]
 
 
-@pytest.mark.parametrize("name", CONTENT_PAGES + SPHINX_PAGES)
+@pytest.mark.parametrize("name", [e + p for e in EDITIONS for p in CONTENT_PAGES + SPHINX_PAGES])
 def test_page_renders_offline(visit, html_dir, name):
     v = visit(name)
     page_path = html_dir / name
+    edition, page = edition_of(name)
     # Every content page of this course has math: a page that lost it all must not pass.
-    problems = (check_math(v, name, expect_math=name in CONTENT_PAGES) + check_tables(v, name)
+    problems = (check_math(v, name, expect_math=page in CONTENT_PAGES) + check_tables(v, name)
                 + check_images(v, name)
                 + check_requests(v, name, html_dir) + check_console(v, name)
                 + check_links(page_path, html_dir, name, _PARSED)
-                + check_scripts_once(page_path, name, _PARSED))
-    if name in NOTEBOOK_PAGES:
-        problems += check_notebook(v, html_dir, name, _PARSED)
+                + check_scripts_once(page_path, name, _PARSED)
+                + check_language(v, html_dir, name) + check_markdown_left(v, name))
+    if edition:
+        problems += check_translated(v, name)
+    if page in NOTEBOOK_PAGES:
+        problems += [p.replace(f"{page}: ", f"{name}: ", 1)
+                     for p in check_notebook(v, html_dir / edition, page, _PARSED)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("edition", "query", "expected"), [
+    ("", "gradient", "chapters/02-scalar-by-vector.html"),
+    (ZH, "梯度", "chapters/02-scalar-by-vector.html"),
+    (ZH, "雅可比矩阵", "chapters/01-vector-by-vector.html"),
+])
+def test_search_finds_words(browser, html_dir, edition, query, expected):
+    """Each edition has its own search index; the zh one segments Chinese (jieba), so words match."""
+    v = Visit(browser, html_dir / edition / "search.html")
+    try:
+        v.page.goto((html_dir / edition / "search.html").as_uri() + f"?q={query}", wait_until="load")
+        v.page.wait_for_selector("#search-results ul.search li", timeout=TIMEOUT_MS)
+        hits = v.page.evaluate("""() => Array.from(document.querySelectorAll(
+            '#search-results ul.search li a')).map(a => a.getAttribute('href'))""")
+    finally:
+        v.close()
+    assert any(h.split("?")[0].split("#")[0].endswith(expected) for h in hits), (query, hits)
 
 
 def test_front_page_redirects_to_intro(visit, html_dir):
@@ -443,9 +548,10 @@ def test_front_page_redirects_to_intro(visit, html_dir):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", CONTENT_PAGES)
+@pytest.mark.parametrize("name", [e + p for e in EDITIONS for p in CONTENT_PAGES])
 def test_screenshot(visit, screenshot_dir, name):
-    out = screenshot_dir / (Path(name).stem + ".png")
+    edition, page = edition_of(name)
+    out = screenshot_dir / edition / (Path(page).stem + ".png")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     visit(name).page.screenshot(path=str(out), full_page=True)

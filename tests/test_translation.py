@@ -10,6 +10,7 @@ checked by ``tools/i18n check`` in ``make test`` (test_catalogs_are_complete_and
 
 from __future__ import annotations
 
+import functools
 import importlib.machinery
 import importlib.util
 import json
@@ -91,9 +92,10 @@ def prose(text: str) -> str:
 
 
 def _is_block_math(message_id: str) -> bool:
-    # {math} blocks arrive as bare TeX; a paragraph always has a word or a `$`.
-    return "$" not in message_id and bool(re.search(r"\\[a-zA-Z]+|[_^]\{", message_id)) and not re.search(
-        r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", _TEXT.sub("", message_id)
+    # {math} blocks arrive as bare TeX; a paragraph has a `$`, or TeX only inside code spans.
+    bare = _CODE.sub(" ", message_id)
+    return "$" not in bare and bool(re.search(r"\\[a-zA-Z]+|[_^]\{", bare)) and not re.search(
+        r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}", _TEXT.sub("", bare)
     )
 
 
@@ -103,20 +105,27 @@ _BAD_PUNCTUATION = re.compile(
 )
 
 
+@functools.cache
 def glossary() -> list[tuple[str, str, list[str]]]:
     """(English, 中文, avoided variants) from the glossary table of the errata page."""
     notebook = json.loads((ROOT / "chapters" / "appendix-errata.ipynb").read_text(encoding="utf-8"))
     for cell in notebook["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and "Glossary" in source and "| English |" in source:
+        if cell["cell_type"] == "markdown" and source.startswith("## Glossary"):
             rows = [line for line in source.splitlines() if line.startswith("|")][2:]
             terms = []
             for row in rows:
                 cells = [c.strip() for c in row.strip("|").split("|")]
-                avoided = [v.strip() for v in cells[2].split("；") if v.strip()] if len(cells) > 2 else []
+                variants = cells[2].split("；") if len(cells) > 2 else []
+                avoided = [v.strip() for v in variants if v.strip()]
                 terms.append((cells[0], cells[1], avoided))
             return terms
-    raise AssertionError("no glossary table (| English | … |) on chapters/appendix-errata.ipynb")
+    raise AssertionError("no glossary cell (## Glossary …) on chapters/appendix-errata.ipynb")
+
+
+def _english_terms() -> set[str]:
+    """The glossary's English column: a zh page shows these in English, beside the Chinese."""
+    return {english for english, _, _ in glossary()} | {"English", "中文"}
 
 
 def _avoided_variants() -> list[str]:
@@ -135,9 +144,11 @@ def translation_problems(message_id: str, message_str: str, avoided: list[str]) 
         bad_zh = len(_BAD_PUNCTUATION.findall(prose(message_str)))
         bad_en = len(_BAD_PUNCTUATION.findall(prose(message_id)))
         if bad_zh > bad_en:
-            problems.append(f"half-width punctuation in Chinese text: {_BAD_PUNCTUATION.findall(prose(message_str))}")
+            found = _BAD_PUNCTUATION.findall(prose(message_str))
+            problems.append(f"half-width punctuation in Chinese text: {found}")
         english_words = re.findall(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}", prose(message_id))
-        if english_words and not re.search(f"[{CJK}]", message_str):
+        chinese = re.search(f"[{CJK}]", message_str)
+        if english_words and not chinese and message_id not in _english_terms():
             problems.append("left in English")
     for variant in avoided:
         if message_str.count(variant) > message_id.count(variant):
@@ -162,12 +173,14 @@ def test_translations_keep_math_code_and_terms(path):
 @pytest.mark.parametrize(
     ("english", "chinese", "why"),
     [
-        ("The gradient $X^T(Xw - y)$ is shaped like $w$.", "梯度 $X(Xw - y)$ 的形状与 $w$ 相同。", "differ"),
+        ("The gradient $X^T(Xw - y)$ is shaped like $w$.", "梯度 $X(Xw - y)$ 的形状与 $w$ 相同。",
+         "differ"),
         ("See {eq}`sv-ls-grad` for the rule.", "规则见式 {eq}`sv-ls-grad2`。", "differ"),
         ("Call `check_gradient` here.", "在这里调用 `check_gradients`。", "differ"),
         ("It is a row, not a column, of the Jacobian.", "它是一行,不是一列。", "punctuation"),
         ("It is the Jacobian of the chain.", "它是链的雅克比矩阵。", "avoided"),
-        ("It is the Jacobian of the whole chain here.", "It is the Jacobian of the whole chain here.", "English"),
+        ("It is the Jacobian of the whole chain here.", "It is the Jacobian of the whole chain here.",
+         "English"),
     ],
 )
 def test_translation_check_refuses(english, chinese, why):
@@ -224,7 +237,8 @@ def test_check_bites_on_a_missing_page_untranslated_and_fuzzy_messages(tmp_path)
     (pot / "intro.pot").write_text(header + entries, encoding="utf-8")
     (pot / "chapters" / "new.pot").write_text(header + entries, encoding="utf-8")
     (lc / "intro.po").write_text(
-        header + 'msgid "One"\nmsgstr "一"\n\n#, fuzzy\nmsgid "Two"\nmsgstr "二"\n\nmsgid "Three"\nmsgstr ""\n',
+        header + 'msgid "One"\nmsgstr "一"\n\n#, fuzzy\nmsgid "Two"\nmsgstr "二"\n\n'
+        'msgid "Three"\nmsgstr ""\n',
         encoding="utf-8",
     )
     report = i18n.check(pot, locales=tmp_path / "locales", build=False)
