@@ -18,13 +18,14 @@ help:
 	@echo "                  (English) and _build/html/zh (简体中文); make book-en / make book-zh: one"
 	@echo "                  (with the course kit and the mathchain wheel it serves as downloads)"
 	@echo "make kit          only the course kit and the wheel, into _build/kit"
-	@echo "make test         lint + package tests + notebooks (nbval) + book build + kit + rendered-book tests"
+	@echo "make test         lint + package tests + notebooks (nbval) + both editions built + zh catalogs"
+	@echo "                  complete + kit + rendered-book tests (both editions)"
 	@echo "make pdf          the PDF edition, _build/pdf/mathchain.pdf (installs XeLaTeX with apt-get if root)"
 	@echo "make test-pdf     make pdf, then check it with poppler-utils (CI runs it before make test)"
 	@echo "make lab          open the chapter notebooks in JupyterLab"
 	@echo "make notebooks    re-execute every chapter notebook in place (commit the fresh outputs)"
 	@echo "make bench        run the benchmarks, write benchmarks/RESULTS.md"
-	@echo "make screenshots  save a screenshot of every page of the book to _build/screenshots/"
+	@echo "make screenshots  save a screenshot of every page of both editions to _build/screenshots/"
 	@echo "make clean        remove _build and caches (keeps .venv; rm -rf .venv to drop it)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -83,8 +84,10 @@ browser:
 test-built: $(STAMP)
 	$(BIN)/pytest tests/test_kit.py tests/test_statistics.py
 
+# Every page of both editions in Chromium. The full-page screenshots (a picture of each page, not a
+# check: about 100 s for the two editions) are make screenshots.
 test-rendered: $(STAMP) browser
-	$(BIN)/pytest tests/test_rendered_book.py
+	$(BIN)/pytest tests/test_rendered_book.py -k "not test_screenshot"
 
 # Fastest layer first: lint, package, notebooks, book build, the kit and statistics, the book in a browser.
 test: lint test-package test-notebooks test-book test-built test-rendered

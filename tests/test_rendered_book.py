@@ -9,7 +9,8 @@ For every page of the table of contents (and Sphinx's index and search pages):
 * every image has loaded, and every figure a chapter notebook outputs is on its page;
 * every internal link and anchor points at an existing page (inside the book) and element id;
 * the JavaScript console shows no error, and no script is included twice;
-* a full-page screenshot is written to ``_build/screenshots/`` (``make screenshots`` runs only that).
+* ``make screenshots`` writes a full-page screenshot of each page to ``_build/screenshots/`` (``zh/``
+  for the Chinese edition); ``make test`` leaves them out (they check nothing, and take ~100 s).
 
 All of this for both editions: English (``_build/html/``) and 简体中文 (``_build/html/zh/``, see
 tools/i18n). Each page also links to the same page of the other edition (``check_language``), and
