@@ -38,7 +38,7 @@ $(STAMP): pyproject.toml constraints.txt
 # The HTML build itself runs tools/build-kit (see _ext/), so the downloads it serves are never stale.
 # Two editions: English in _build/html/, 简体中文 in _build/html/zh/ (tools/i18n). The notebooks run
 # once, in the English build; the Chinese one reads their outputs from the cache.
-book: book-en book-zh-cached
+book: book-zh-cached
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html (中文: file://$(CURDIR)/_build/html/zh/index.html)"
 
 # One edition only: make book-en, or make book-zh (runs the notebooks itself).
@@ -50,7 +50,9 @@ book-zh: $(STAMP)
 	rm -rf $(NB_CACHE)
 	$(BIN)/python tools/i18n html
 
-book-zh-cached: $(STAMP)
+# (internal) the zh edition from the outputs the English build has just cached: after book-en, also
+# under make -j
+book-zh-cached: book-en
 	$(BIN)/python tools/i18n html
 
 lint: $(STAMP)
