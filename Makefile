@@ -10,7 +10,6 @@ NB_CACHE   := _build/.jupyter_cache
 # Tests that need the built book (or the PDF): run after it is built, not with the package tests.
 BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_statistics.py tests/test_pdf.py
 
-
 .PHONY: help book book-en book-zh book-zh-cached kit pdf tex test test-pdf lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
 
 help:

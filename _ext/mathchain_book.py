@@ -45,11 +45,16 @@ NUMBERED = re.compile(r"(\d+)-")   # chapters/04-backprop -> 4
 APPENDIX = "appendix-"             # chapters/appendix-errata -> A, B, … in reading order
 
 
+def is_zh(config) -> bool:
+    """The 简体中文 edition is being built (tools/i18n; see mathchain_i18n.py)."""
+    return (config.language or "en").startswith("zh")
+
+
 def _identity_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     """{identity}`key`: an invisible anchor ``identity-<key>`` that {ref} reaches from any page."""
     env = inliner.document.settings.env
     label = f"identity-{text.strip().lower()}"
-    word = "恒等式" if (env.config.language or "en").startswith("zh") else "identity"
+    word = "恒等式" if is_zh(env.config) else "identity"
     env.get_domain("std").note_hyperlink_target(label, env.docname, label, f"{word} {text.strip()}")
     return [nodes.target("", "", ids=[label])], []  # HTML: an empty span; LaTeX: a \label
 
@@ -142,7 +147,7 @@ def _downloads(app):
     except SystemExit as exc:  # the tool's way of failing
         raise ExtensionError(f"tools/build-kit failed: {exc}") from None
     pdf = root / "_build" / "pdf" / "mathchain.pdf"
-    zh = (app.config.language or "en").startswith("zh")  # the 简体中文 edition (tools/i18n)
+    zh = is_zh(app.config)  # the 简体中文 edition (tools/i18n)
     kit_name, pdf_name = ("课程套件", "PDF 版（英文）") if zh else ("course kit", "PDF edition")
     no_pdf = ("（`make pdf` 生成；本次构建未包含）" if zh
               else " (`make pdf` builds it; not part of this build)")

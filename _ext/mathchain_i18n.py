@@ -30,6 +30,7 @@ import re
 from os import path
 
 from docutils import nodes
+from mathchain_book import is_zh
 from sphinx import addnodes
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
@@ -45,10 +46,6 @@ EXEC_TABLE_HEADERS = {
     "Run Time (s)": "运行时间（秒）",
     "Status": "状态",
 }
-
-
-def is_zh(config) -> bool:
-    return (config.language or "en").startswith("zh")
 
 
 def _measured_role(name, rawtext, text, lineno, inliner, options=None, content=None):
@@ -127,9 +124,11 @@ class TranslateTocCaptions(SphinxTransform):
         if not is_zh(self.config) or self.env.docname != self.config.root_doc:
             return
         catalog = _catalog(self, self.env.docname)
+        if catalog is None:
+            return
         for toctree in self.document.findall(addnodes.toctree):
             caption = toctree.get("caption")
-            if catalog is not None and caption:
+            if caption:
                 toctree["caption"] = catalog.gettext(caption)
 
 
