@@ -136,19 +136,17 @@ def translation_problems(message_id: str, message_str: str, avoided: list[str]) 
     """Why a translation is not faithful (empty when it is)."""
     problems = []
     block = _is_block_math(message_id)
-    if protected(message_id, block_math=block) != protected(message_str, block_math=block):
-        lost = protected(message_id, block_math=block) - protected(message_str, block_math=block)
-        added = protected(message_str, block_math=block) - protected(message_id, block_math=block)
+    english, chinese = protected(message_id, block_math=block), protected(message_str, block_math=block)
+    if english != chinese:
+        lost, added = english - chinese, chinese - english
         problems.append(f"math/code/roles/links differ: lost {dict(lost)}, added {dict(added)}")
     if not block:
-        bad_zh = len(_BAD_PUNCTUATION.findall(prose(message_str)))
-        bad_en = len(_BAD_PUNCTUATION.findall(prose(message_id)))
-        if bad_zh > bad_en:
-            found = _BAD_PUNCTUATION.findall(prose(message_str))
+        found = _BAD_PUNCTUATION.findall(prose(message_str))
+        if len(found) > len(_BAD_PUNCTUATION.findall(prose(message_id))):
             problems.append(f"half-width punctuation in Chinese text: {found}")
         english_words = re.findall(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}", prose(message_id))
-        chinese = re.search(f"[{CJK}]", message_str)
-        if english_words and not chinese and message_id not in _english_terms():
+        has_chinese = re.search(f"[{CJK}]", message_str)
+        if english_words and not has_chinese and message_id not in _english_terms():
             problems.append("left in English")
     for variant in avoided:
         if message_str.count(variant) > message_id.count(variant):
