@@ -4,8 +4,10 @@ Each translated message keeps what must not change between the editions: the mat
 formulas; only English words inside ``\\text{…}`` may be translated), inline code, the targets of
 roles and links, HTML tags. Chinese text uses full-width punctuation, and no avoided spelling of a
 glossary term (the glossary on the errata page is the list) appears unless the English already
-quotes it (the seed's own words). That every message is translated and the catalogs are current is
-checked by ``tools/i18n check`` in ``make test`` (test_catalogs_are_complete_and_current below).
+quotes it (the seed's own words). No message that a notebook's Markdown output generates carries a
+number measured at build time (it would change with the machine; ``{measured}`` keeps it out). That
+every message is translated and the catalogs are current is checked by ``tools/i18n check`` in
+``make test`` (test_catalogs_are_complete_and_current below).
 """
 
 from __future__ import annotations
@@ -247,7 +249,7 @@ def test_catalogs_are_complete_and_current(templates):
 # followed by a unit of time, memory, share or ratio (468 ms, 2 cores, 201×, 57 times). Allowed:
 # an integer with no unit ("at 3 sizes", "n = 1600", "a multiply-add ratio of 1067", "256 rows"),
 # which generated text takes from the data or the code, not from the clock or the CPU; and digits
-# inside a word or identifier (mml-book #465 is a link text: no number precedes it with a unit).
+# that belong to a word or a reference ("X2", "#754").
 
 _PLACEHOLDER = re.compile(r"\{measured\}`#\d+`")
 MEASURED_NUMBER = re.compile(
