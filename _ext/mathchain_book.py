@@ -234,7 +234,7 @@ class _ChapterNumbersInPrint(SphinxPostTransform):
                 latex = rf"\setcounter{{secnumdepth}}{{0}}\setcounter{{chapter}}{{{number - 1}}}"
             else:                     # \appendix sets the counter to 0 and prints it as a letter
                 latex = ((r"\appendix" if number == letters[0] else "")
-                         + rf"\setcounter{{secnumdepth}}{{0}}"
+                         + r"\setcounter{secnumdepth}{0}"
                          + rf"\setcounter{{chapter}}{{{ord(number) - ord('A')}}}")
             page.insert(0, nodes.raw("", latex + "\n", format="latex"))
 
