@@ -366,8 +366,18 @@ IDENTITIES: list[Identity] = [
     Identity("log-determinant-spd", SM, "gradient", r"\log \det \Sigma", r"\Sigma^{-1}",
              r"\Sigma \in \mathbb{R}^{n \times n}", lambda xp, S: xp.linalg.slogdet(S)[1],
              lambda S: _inv(S), lambda rng, n: (_spd(rng, n),), (4, 1, 3),
-             conditions=r"\Sigma \text{ symmetric positive definite}",
-             wrong=lambda S: -_inv(S), wrong_tex=r"-\Sigma^{-1}"),
+             conditions=r"\Sigma \text{ symmetric positive definite},\ "
+                        r"\text{all } n^2 \text{ entries independent}",
+             wrong=lambda S: 2 * _inv(S) - _inv(S) * np.eye(S.shape[0]),
+             wrong_tex=r"2\Sigma^{-1} - \Sigma^{-1} \odot I \text{ (for the free entries)}",
+             note=r"Central differences move one entry at a time, all $n^2$ of them independent; the "
+                  r"gradient is then $\Sigma^{-1}$, the $X^{-T}$ of {ref}`identity-log-determinant`, and "
+                  r"it is also the gradient among symmetric matrices ($d \log\det\Sigma = "
+                  r"\operatorname{tr}(\Sigma^{-1} d\Sigma)$), the one autograd returns. The Matrix "
+                  r"Cookbook (§2.8.2) gives $2\Sigma^{-1} - \Sigma^{-1} \odot I$: the derivative by the "
+                  r"$n(n+1)/2$ free entries of a symmetric $\Sigma$, where $\sigma_{ij} = \sigma_{ji}$ is "
+                  r"one variable and collects both terms. Right for that parametrisation (checked "
+                  r"below the table), it is refused here."),
 
     # --- matrix by matrix: Jacobians of vec_r Y by vec_r X ---------------------------------------------
     Identity("kron-axb", MM, "jacobian", r"AXB", r"A \otimes B^T",
@@ -402,24 +412,26 @@ IDENTITIES: list[Identity] = [
              other=r"-X^{-T} \otimes X^{-1} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: -np.kron(_inv(X), _inv(X)), wrong_tex=r"-X^{-1} \otimes X^{-1}",
              chapter="07-matrix-by-matrix"),
-    Identity("kron-transpose", MM, "jacobian", r"X^T", r"K_{mn} \text{ (commutation matrix)}",
+    Identity("kron-transpose", MM, "jacobian", r"X^T", r"K_{m,n} \text{ (commutation matrix)}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(X.T, (-1,)),
              lambda X: commutation_matrix(*X.shape), lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
-             other=r"\operatorname{vec}_r(X^T) = K_{mn} \operatorname{vec}_r(X)",
+             other=r"K^{\mathrm{MN}}_{mn} = K_{n,m} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: np.eye(X.size), wrong_tex=r"I \text{ (a transpose is not the identity)}",
              chapter="07-matrix-by-matrix"),
-    Identity("kron-gram", MM, "jacobian", r"X^T X", r"X^T \otimes I_n + (I_n \otimes X^T) K_{mn}",
+    Identity("kron-gram", MM, "jacobian", r"X^T X", r"X^T \otimes I_n + (I_n \otimes X^T) K_{m,n}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.dot(X.T, X), (-1,)),
              lambda X: np.kron(X.T, np.eye(X.shape[1]))
              + np.kron(np.eye(X.shape[1]), X.T) @ commutation_matrix(*X.shape),
              lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
+             other=r"I_n \otimes X^T + (X^T \otimes I_n) K^{\mathrm{MN}}_{mn} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: 2 * np.kron(X.T, np.eye(X.shape[1])), wrong_tex=r"2\,(X^T \otimes I_n)",
              chapter="07-matrix-by-matrix"),
-    Identity("kron-outer-gram", MM, "jacobian", r"X X^T", r"I_m \otimes X + (X \otimes I_m) K_{mn}",
+    Identity("kron-outer-gram", MM, "jacobian", r"X X^T", r"I_m \otimes X + (X \otimes I_m) K_{m,n}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.dot(X, X.T), (-1,)),
              lambda X: np.kron(np.eye(X.shape[0]), X)
              + np.kron(X, np.eye(X.shape[0])) @ commutation_matrix(*X.shape),
              lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
+             other=r"X \otimes I_m + (I_m \otimes X) K^{\mathrm{MN}}_{mn} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: 2 * np.kron(np.eye(X.shape[0]), X), wrong_tex=r"2\,(I_m \otimes X)"),
     Identity("kron-elementwise", MM, "jacobian", r"\tanh(X)",
              r"\operatorname{diag}\bigl(\operatorname{vec}_r(1 - \tanh^2 X)\bigr)",
@@ -520,6 +532,47 @@ IDENTITIES: list[Identity] = [
              chapter="09-layers"),
 ]
 
+# The column-order form (vec_c in and out) of each entry whose ``other`` gives one: the derivative,
+# same signature as ``df``, and the shape of f(x) as a matrix (``f`` returns it flattened by rows).
+# K^MN_mn (Magnus and Neudecker's, vec_c(Xᵀ) = K^MN_mn vec_c(X)) is commutation_matrix(m, n, "F"),
+# which is the course's row-order K_{n,m}, not its K_{m,n}.
+COLUMN_ORDER: dict[str, tuple[Callable, Callable]] = {
+    "jac-linear-in-a": (lambda A, x: np.kron(x[None, :], np.eye(A.shape[0])),  # xᵀ ⊗ I_m
+                        lambda A, x: (A.shape[0],)),
+    "kron-axb": (lambda X, A, B: np.kron(B.T, A),  # Bᵀ ⊗ A
+                 lambda X, A, B: (A.shape[0], B.shape[1])),
+    "kron-ax": (lambda X, A: np.kron(np.eye(X.shape[1]), A),  # I_n ⊗ A
+                lambda X, A: (A.shape[0], X.shape[1])),
+    "kron-xb": (lambda X, B: np.kron(B.T, np.eye(X.shape[0])),  # Bᵀ ⊗ I_m
+                lambda X, B: (X.shape[0], B.shape[1])),
+    "kron-inverse": (lambda X: -np.kron(_inv(X).T, _inv(X)), lambda X: X.shape),  # −X⁻ᵀ ⊗ X⁻¹
+    "kron-transpose": (lambda X: commutation_matrix(*X.shape, order="F"),  # K^MN_mn
+                       lambda X: X.T.shape),
+    "kron-gram": (lambda X: np.kron(np.eye(X.shape[1]), X.T)  # I_n ⊗ Xᵀ + (Xᵀ ⊗ I_n) K^MN_mn
+                  + np.kron(X.T, np.eye(X.shape[1])) @ commutation_matrix(*X.shape, order="F"),
+                  lambda X: (X.shape[1], X.shape[1])),
+    "kron-outer-gram": (lambda X: np.kron(X, np.eye(X.shape[0]))  # X ⊗ I_m + (I_m ⊗ X) K^MN_mn
+                        + np.kron(np.eye(X.shape[0]), X) @ commutation_matrix(*X.shape, order="F"),
+                        lambda X: (X.shape[0], X.shape[0])),
+}
+
+
+def column_order_error(entry: Identity, args: tuple, derivative=None) -> float:
+    """As :func:`derivative_error`, for the entry's vec_c form: central differences in column order."""
+    x, constants = np.asarray(args[0], dtype=float), args[1:]
+    column_df, out_shape = COLUMN_ORDER[entry.key]
+    shape = out_shape(*args)
+
+    def f_c(v):  # vec_c(x) in, vec_c(f) out
+        y = entry.f(np, v.reshape(x.shape, order="F"), *constants)
+        return np.reshape(y, shape).flatten(order="F")
+
+    numeric = numeric_jacobian(f_c, x.flatten(order="F"))
+    analytic = np.asarray((derivative or column_df)(*args), dtype=float)
+    if analytic.shape != numeric.shape:
+        return float("inf")
+    return float(np.abs(analytic - numeric).max() / max(1.0, np.abs(numeric).max()))
+
 
 def _layer_norm_jacobian(x, eps):
     """(I − 11ᵀ/k − y yᵀ/k)/σ for y = (x − μ)/σ, σ = √(var x + ε)."""
@@ -548,7 +601,12 @@ def numeric_derivative(entry: Identity, args: tuple) -> np.ndarray:
 
 
 def derivative_error(entry: Identity, args: tuple, derivative=None) -> float:
-    """max |df − numeric| / max(1, max |numeric|); inf when the shapes differ (a layout slip)."""
+    """max |df − numeric| / max(1, max |numeric|); inf when the shapes differ (a layout slip).
+
+    The largest absolute difference, divided by the largest |numeric| entry when that exceeds 1: an
+    absolute error for derivatives of size up to 1, relative to the largest entry above. Not the
+    largest relative error of an entry (a small entry can be off by much more, relatively).
+    """
     numeric = numeric_derivative(entry, args)
     analytic = np.asarray((derivative or entry.df)(*args), dtype=float)
     if analytic.shape != numeric.shape:
