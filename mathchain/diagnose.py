@@ -72,7 +72,8 @@ def diagnose(
     ``grad`` is what check_gradient takes, a callable called once as ``grad(x)``, or the candidate
     array itself; it may have any shape (a wrong shape is diagnosed, not refused). ``hints`` are
     pairs ``(wrong form, sentence)``: a wrong form is a callable of x or an array, and when the
-    candidate matches it the kind is ``"known-mistake"`` with that sentence. Costs ``2 x.size + 1`` evaluations of ``f``. Precedence: see :mod:`mathchain.diagnose`.
+    candidate matches it the kind is ``"known-mistake"`` with that sentence. Costs ``2 x.size + 1``
+    evaluations of ``f``. Precedence: see :mod:`mathchain.diagnose`.
     """
     x = _checks.array("x", x)
     eps, rtol = _checks.positive("eps", eps), _checks.positive("rtol", rtol)
@@ -113,7 +114,9 @@ def _candidate(name: str, value, x: np.ndarray) -> np.ndarray:
 def _hints(hints, x: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """The wrong forms of ``hints`` evaluated at x, each with its sentence."""
     if isinstance(hints, (str, bytes)) or not isinstance(hints, Sequence):
-        raise ValueError(f"hints must be a list of (wrong form, sentence) pairs; got {type(hints).__name__}")
+        raise ValueError(
+            f"hints must be a list of (wrong form, sentence) pairs; got {type(hints).__name__}"
+        )
     forms = []
     for i, pair in enumerate(hints):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[1], str)
@@ -187,16 +190,20 @@ def _factor_words(factor: float, p: int | None, q: int | None, what: str) -> str
     if factor < 0:
         if (p, q) == (1, 1):
             return f"is the negative of {what}: the sign is flipped."
-        return f"is minus {p}{'' if q == 1 else f'/{q}'} times {what}: the sign is flipped and the " \
-               f"size is off by that factor."
+        size = {(2, 1): f"twice {what}", (1, 2): f"half {what}"}.get(
+            (p, q), f"{p} times {what}" if q == 1 else f"{p}/{q} of {what}")
+        return f"is minus {size}: the sign is flipped and the size is off by a factor {p}/{q}.".replace(
+            "/1.", ".")
     if (p, q) == (2, 1):
         return f"is twice {what}: a ½ forgotten, or a term counted twice?"
     if (p, q) == (1, 2):
         return f"is half {what}: a factor 2 lost (the 2 of a square, or a term that appears twice)?"
     if q == 1:
-        return f"is {p} times {what}, {p} times too large: did you forget to average (over a batch of {p})?"
+        return (f"is {p} times {what}, {p} times too large: did you forget to average "
+                f"(over a batch of {p})?")
     if p == 1:
-        return f"is 1/{q} of {what}, {q} times too small: did you average (over a batch of {q}) where f sums?"
+        return (f"is 1/{q} of {what}, {q} times too small: did you average (over a batch of {q}) "
+                "where f sums?")
     return f"is {p}/{q} of {what} ({size:.3g} times): a constant factor is wrong."
 
 
@@ -232,7 +239,8 @@ def _known(C: np.ndarray, hints, close: _Close, subject: str) -> Diagnosis | Non
     return None
 
 
-def _partial(C: np.ndarray, R: np.ndarray, close: _Close, subject: str, jacobian: bool) -> Diagnosis | None:
+def _partial(C: np.ndarray, R: np.ndarray, close: _Close, subject: str,
+             jacobian: bool) -> Diagnosis | None:
     """Some entries right (one at least where R is not zero): say which are wrong, by their pattern."""
     with np.errstate(over="ignore", invalid="ignore"):
         mask = ~(np.abs(C - R) <= close.tol)
@@ -252,7 +260,8 @@ def _pattern(mask: np.ndarray, jacobian: bool) -> str:
             return (f"is wrong on the diagonal only ({k} of its {n} entries) and right elsewhere: "
                     "look at the terms with i = j")
         if m == n and (mask == off).all():
-            return "is wrong on every off-diagonal entry and right on the diagonal: look at the terms with i ≠ j"
+            return ("is wrong on every off-diagonal entry and right on the diagonal: look at the terms "
+                    "with i ≠ j")
         rows, cols = mask.all(axis=1) | ~mask.any(axis=1), mask.all(axis=0) | ~mask.any(axis=0)
         if rows.all():
             return (f"is wrong in whole rows {_listed(np.flatnonzero(mask.all(axis=1)))}{rows_of} and "
@@ -261,7 +270,8 @@ def _pattern(mask: np.ndarray, jacobian: bool) -> str:
             return (f"is wrong in whole columns {_listed(np.flatnonzero(mask.all(axis=0)))}{cols_of} "
                     "and right in the others")
     where = [tuple(int(i) for i in index) for index in np.argwhere(mask)]
-    return f"is wrong in {k} of its {size} entries (see mask), at {_listed(where)}, and right in the others"
+    return (f"is wrong in {k} of its {size} entries (see mask), at {_listed(where)}, and right in "
+            "the others")
 
 
 def _listed(items) -> str:
@@ -274,7 +284,9 @@ def _listed(items) -> str:
 
 def _shape_word(shape: tuple) -> str:
     """'a row', 'a column', 'a 1-D array', 'a matrix', ...: what a learner calls the shape."""
-    if len(shape) == 2 and shape != (1, 1) and 1 in shape:
+    if shape == (1, 1):
+        return "a 1 × 1 matrix"
+    if len(shape) == 2 and 1 in shape:
         return "a row" if shape[0] == 1 else "a column"
     return {0: "a scalar", 1: "a 1-D array", 2: "a matrix"}.get(len(shape), f"a {len(shape)}-D array")
 
@@ -323,8 +335,9 @@ def _classify_gradient(C: np.ndarray, G: np.ndarray, rtol: float, name: str, hin
             found = Diagnosis("layout", f"{subject}holds the gradient's entries read column by column "
                                         "(F order) and refilled row by row (C order): keep one order.")
         elif close(C, G.ravel().reshape(G.shape, order="F")):
-            found = Diagnosis("layout", f"{subject}holds the gradient's entries read row by row "
-                                        "(C order) and refilled column by column (F order): keep one order.")
+            found = Diagnosis("layout", f"{subject}holds the gradient's entries read row by row (C "
+                                        "order) and refilled column by column (F order): keep one "
+                                        "order.")
     return (found or _partial(C, G, close, subject, False)
             or _zero_or_wrong(C, G, close, subject, "the gradient", _GRADIENT_RULES))
 
@@ -368,12 +381,13 @@ def _classify_jacobian(C: np.ndarray, J: np.ndarray, y_shape: tuple, x_shape: tu
     if C.shape != J.shape:
         if min(p, q) > 1 and close(C, J.T):
             return Diagnosis("transposed", f"{name} has shape {C.shape}: it is the transpose of the "
-                                           f"Jacobian (denominator layout); numerator layout is {numerator}.")
+                                           "Jacobian (denominator layout); numerator layout is "
+                                           f"{numerator}.")
         if close(C.ravel(), J.ravel()):
-            if C.shape == y_shape + x_shape:
-                how = "f(x).shape + x.shape, autograd's and JAX's layout"
-            elif p == 1 and C.shape == x_shape:
+            if p == 1 and C.shape == x_shape:
                 how = "the shape of x: that is the gradient, the transpose of a scalar f's Jacobian"
+            elif C.shape == y_shape + x_shape:
+                how = "f(x).shape + x.shape, autograd's and JAX's layout"
             else:
                 how = f"{_shape_word(C.shape)}"
             return Diagnosis("layout", f"{name} has shape {C.shape} ({how}): the numbers are right; "
@@ -381,8 +395,9 @@ def _classify_jacobian(C: np.ndarray, J: np.ndarray, y_shape: tuple, x_shape: tu
         return Diagnosis("wrong", f"{name} has shape {C.shape} where numerator layout is {numerator}, "
                                   "and its numbers are not the Jacobian's in any order.")
     if p == q > 1 and close(C, J.T):
-        return Diagnosis("transposed", f"{subject}is the transpose of the Jacobian (denominator layout): "
-                                       "the shapes agree, but row i must hold the derivatives of output i.")
+        return Diagnosis("transposed", f"{subject}is the transpose of the Jacobian (denominator "
+                                       "layout): the shapes agree, but row i must hold the derivatives "
+                                       "of output i.")
     what = "the Jacobian"
     found = _scaled(C, J, close, subject, what)
     if found is None and _is_square_matrix(x_shape):
@@ -415,9 +430,9 @@ def _vec_order(C, J, y_shape, x_shape, close, subject) -> Diagnosis | None:
                                     f"shape {x_shape}"))
     for r, c, which in options:
         if close(C, J[r][:, c]):
-            return Diagnosis("vec-order", f"{subject}has the right entries, but its {which} (column by "
-                                          "column, F order) where the course flattens row by row (vec_r, "
-                                          "C order).")
+            return Diagnosis("vec-order", f"{subject}has the right entries, but its {which} (column "
+                                          "by column, F order) where the course flattens row by row "
+                                          "(vec_r, C order).")
     return None
 
 
@@ -431,7 +446,8 @@ def _kronecker_swapped(C, J, close, subject) -> Diagnosis | None:
             if r is None and c is None:
                 continue
             swapped = J[slice(None) if r is None else r][:, slice(None) if c is None else c]
-            if close(C, swapped):  # (B ⊗ A)[k a₁ + i, l b₁ + j] = B_kl A_ij = (A ⊗ B)[i a₂ + k, j b₂ + l]
+            # (B ⊗ A)[k a₁ + i, l b₁ + j] = B_kl A_ij = (A ⊗ B)[i a₂ + k, j b₂ + l]
+            if close(C, swapped):
                 return Diagnosis("kronecker-swapped", _swapped_words(subject, a1, b1, a2, b2))
     return None
 

@@ -122,8 +122,9 @@ def check_gradient(
     ``grad(x)`` must have the shape of ``x`` (denominator layout). Returns the error; raises
     ``AssertionError`` naming the worst entry's index, the analytic and the numeric value when it
     exceeds ``rtol``, and on a second line the likely mistake when :func:`mathchain.diagnose` names
-    one (a transpose, a factor, a layout, ...; the shape error names a transpose or a reshape). The error is measured against the largest entry of the numeric gradient
-    (absolute when that is below 1), so a true zero gradient is not failed by rounding noise; it is
+    one (a transpose, a factor, a layout, ...; the shape error names a transpose or a reshape).
+    The error is measured against the largest entry of the numeric gradient (absolute when that is
+    below 1), so a true zero gradient is not failed by rounding noise; it is
     not entry by entry, so in a gradient whose entries differ by orders of magnitude, check the
     small ones separately. With ``eps = 1e-6`` central differences agree with the exact gradient to
     about 1e-9 for well-scaled functions, hence ``rtol = 1e-6``.
