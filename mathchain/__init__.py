@@ -5,7 +5,7 @@ scalar in denominator layout (the shape of the variable). See :mod:`mathchain.nu
 """
 
 from . import graph as graph  # the reverse-mode engine (chapter 10), a submodule
-from .diagnose import Diagnosis, diagnose, diagnose_jacobian
+from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,

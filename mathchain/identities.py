@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .diagnose import Diagnosis, diagnose, diagnose_jacobian
+from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
 from .kronecker import commutation_matrix
 from .numeric import numeric_gradient, numeric_jacobian
 

@@ -159,7 +159,7 @@ def _likely_cause(f, analytic, x, eps, rtol, kinds=None, numeric=None) -> str:
     Reuses ``numeric`` when given; otherwise computes it, and says nothing if f fails on the way
     (the error being raised is the one to report).
     """
-    from .diagnose import _classify_gradient  # here: diagnose imports this module
+    from .diagnosis import _classify_gradient  # here: diagnosis imports this module
 
     if numeric is None:
         try:

@@ -73,7 +73,7 @@ def diagnose(
     array itself; it may have any shape (a wrong shape is diagnosed, not refused). ``hints`` are
     pairs ``(wrong form, sentence)``: a wrong form is a callable of x or an array, and when the
     candidate matches it the kind is ``"known-mistake"`` with that sentence. Costs ``2 x.size + 1``
-    evaluations of ``f``. Precedence: see :mod:`mathchain.diagnose`.
+    evaluations of ``f``. Precedence: see :mod:`mathchain.diagnosis`.
     """
     x = _checks.array("x", x)
     eps, rtol = _checks.positive("eps", eps), _checks.positive("rtol", rtol)
@@ -92,7 +92,7 @@ def diagnose_jacobian(
     Numerator layout, ``(f(x).size, x.size)``, matrices flattened row by row (vec_r, C order).
     ``jac`` is a callable called once as ``jac(x)``, or the candidate array; ``hints`` as in
     :func:`diagnose`. Costs ``2 x.size + 1`` evaluations of ``f``. Adds the kinds ``"vec-order"``
-    and ``"kronecker-swapped"``; precedence: see :mod:`mathchain.diagnose`.
+    and ``"kronecker-swapped"``; precedence: see :mod:`mathchain.diagnosis`.
     """
     x = _checks.array("x", x)
     eps, rtol = _checks.positive("eps", eps), _checks.positive("rtol", rtol)

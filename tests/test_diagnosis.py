@@ -17,7 +17,7 @@ from mathchain import (
     diagnose,
     diagnose_jacobian,
 )
-from mathchain.diagnose import KINDS, Diagnosis
+from mathchain.diagnosis import KINDS, Diagnosis
 from mathchain.identities import IDENTITIES, derivative_error, diagnose_identity
 from tolerances import MATRIX_SHAPES
 
