@@ -349,9 +349,10 @@ def _gradient_in_other_shape(C: np.ndarray, G: np.ndarray, close: _Close, name: 
     if G.ndim == 2 and min(G.shape) > 1 and close(C, G.T):
         return Diagnosis("transposed", f"{ours}: it is the transpose of the gradient, which has the "
                                        "shape of x (denominator layout).")
-    ways = {("C", "C"): "", ("F", "F"): " (reshaped column by column)",
+    ways = {("C", "C"): "",
             ("C", "F"): ", flattened column by column (F order) where x reads row by row (C order)",
-            ("F", "C"): ", read column by column (F order) where x reads row by row (C order)"}
+            ("F", "C"): ", read column by column (F order) where x reads row by row (C order)",
+            ("F", "F"): " (reshaped column by column)"}
     for (ours_order, its_order), how in ways.items():
         if close(C.ravel(order=ours_order), G.ravel(order=its_order)):
             return Diagnosis("layout", f"{ours}: the numbers are right{how}; reshape it to {G.shape}.")

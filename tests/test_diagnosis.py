@@ -128,6 +128,8 @@ def test_no_factor_for_a_zero_gradient_a_zero_candidate_or_nearly_one(rng):
     assert told(diagnose(f, np.zeros(3), x)).kind == "correct"
     d = told(diagnose(f, np.ones(3), x))
     assert d.kind == "wrong" and "zero at this x" in d.message
+    d = told(diagnose(lambda x: 1e-9 * np.sum(x), np.full(3, 1e-3), x))  # G ≈ 1e-9: zero, no factor
+    assert d.kind == "wrong" and "zero at this x" in d.message
     f, G, X = cubic(rng, (3, 4))
     d = told(diagnose(f, np.zeros_like(G), X))
     assert d.kind == "wrong" and "zero everywhere" in d.message
@@ -157,15 +159,17 @@ def test_a_row_where_a_column_belongs(rng):
 def test_a_flattened_or_reshaped_matrix_gradient(rng, shape):
     f, G, X = cubic(rng, shape)
     d = told(diagnose(f, G.ravel(), X), "grad", (G.size,))
-    assert d.kind == "layout" and "numbers are right" in d.message
+    assert d.kind == "layout" and "numbers are right;" in d.message and "column" not in d.message
     if shape != (1, 1):
         d = told(diagnose(f, G.ravel(order="F"), X))
-        assert d.kind == "layout" and "column by column" in d.message
+        assert d.kind == "layout" and "flattened column by column (F order)" in d.message
     if shape[0] != shape[1]:
         d = told(diagnose(f, G.reshape(shape[::-1]), X))  # a reshape, not a transpose
         assert d.kind == "layout"
         d = told(diagnose(f, G.ravel(order="F").reshape(shape), X))  # same shape, the other order
         assert d.kind == "layout" and "column by column (F order) and refilled row by row" in d.message
+        d = told(diagnose(f, G.ravel().reshape(shape, order="F"), X))  # chapter 00's slip
+        assert d.kind == "layout" and "row by row (C order) and refilled column by column" in d.message
 
 
 def test_another_number_of_entries_or_other_numbers_is_wrong(rng):
