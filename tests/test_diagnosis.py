@@ -458,3 +458,8 @@ def test_check_gradient_appends_the_diagnosis(rng):
     with pytest.raises(ValueError) as info:
         check_gradient(f, lambda X: np.ones(7)[:X.size].reshape(X.shape[::-1]), X)
     assert "\n" not in str(info.value)
+
+
+def test_a_mistake_sentence_belongs_to_a_wrong_form():
+    for e in IDENTITIES:
+        assert not e.mistake or (e.wrong is not None and e.mistake.endswith(".")), e.key
