@@ -212,20 +212,19 @@ class _Bindings(ast.NodeVisitor):
             if element and isinstance(value, ast.Call):
                 func, args = value.func, value.args
                 if isinstance(func, ast.Name) and func.id == "zip":
-                    pairs = list(zip(target.elts, args))
+                    pairs = list(zip(target.elts, args, strict=False))
                 elif isinstance(func, ast.Name) and func.id == "enumerate" and args:
-                    pairs = [(target.elts[-1], args[0])]
+                    pairs = [(target.elts[0], ast.Constant(0)), (target.elts[-1], args[0])]
                 elif isinstance(func, ast.Attribute) and func.attr == "items":
                     keys = ast.Call(ast.Attribute(func.value, "keys"), [], [])
                     values = ast.Call(ast.Attribute(func.value, "values"), [], [])
-                    pairs = list(zip(target.elts, (keys, values)))
-            if pairs is not None and len(pairs) == len(target.elts) or (
-                    pairs is not None and len(pairs) == 1):
+                    pairs = list(zip(target.elts, (keys, values), strict=False))
+            if pairs is not None and len(pairs) == len(target.elts):
                 for t, v in pairs:
                     self.bind(t, v, element=True)
             elif (not element and isinstance(value, (ast.Tuple, ast.List))
                   and len(value.elts) == len(target.elts)):
-                for t, v in zip(target.elts, value.elts):
+                for t, v in zip(target.elts, value.elts, strict=True):
                     self.bind(t, v, element=False)
             else:
                 for t in target.elts:   # whatever the pairing, each name gets the whole
@@ -267,7 +266,7 @@ class _Bindings(ast.NodeVisitor):
         for call in self.calls:
             if isinstance(call.func, ast.Name) and call.func.id in self.params:
                 names = self.params[call.func.id]
-                for name, arg in zip(names, call.args):
+                for name, arg in zip(names, call.args, strict=False):
                     self.values.setdefault(name, []).append(arg)
                 for keyword in call.keywords:
                     if keyword.arg in names:
