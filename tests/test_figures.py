@@ -1,4 +1,5 @@
-"""Every figure a chapter shows keeps its labels: nothing is cut at the edge of the image.
+"""Every figure a chapter shows keeps its labels: nothing is cut at the edge of the image. And a
+figure speaks mathematics: no English word in its text (the tests at the end of this file).
 
 The figures checked are the PNG outputs committed in ``chapters/*.ipynb`` (``tools/run-notebooks``
 refreshes them; the book build runs the same code with the same backend and shows the same images).
