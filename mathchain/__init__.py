@@ -5,6 +5,7 @@ scalar in denominator layout (the shape of the variable). See :mod:`mathchain.nu
 """
 
 from . import graph as graph  # the reverse-mode engine (chapter 10), a submodule
+from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -49,6 +50,7 @@ __version__ = "0.1.0"  # the only copy: pyproject.toml, the wheel and the course
 __all__ = [
     "AttentionGrads",
     "ConvGrads",
+    "Diagnosis",
     "LinearGrads",
     "NormGrads",
     "attention",
@@ -60,6 +62,8 @@ __all__ = [
     "commutation_matrix",
     "conv2d",
     "conv2d_backward",
+    "diagnose",
+    "diagnose_jacobian",
     "elementwise_backward",
     "elementwise_jacobian",
     "gradient_chain",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
 from .kronecker import commutation_matrix
 from .numeric import numeric_gradient, numeric_jacobian
 
@@ -43,6 +44,7 @@ class Identity:
     wrong_tex: str = ""
     chapter: str = ""  # the page that derives it (docname under chapters/), if one does
     note: str = ""  # Markdown: where a published reference or a library got this one wrong, cited
+    mistake: str = ""  # one plain sentence on the wrong form, where no generic diagnosis names it
 
 
 def _normal(rng, *shape):
@@ -99,7 +101,8 @@ IDENTITIES: list[Identity] = [
              lambda xp, x, A: xp.dot(x, xp.dot(A, x)), lambda x, A: (A + A.T) @ x,
              lambda rng, n: (_normal(rng, n), _normal(rng, n, n)), _VECTOR_SIZES,
              other=r"x^T (A + A^T)", wrong=lambda x, A: 2 * A @ x,
-             wrong_tex=r"2Ax \text{ (right only for symmetric } A)"),
+             wrong_tex=r"2Ax \text{ (right only for symmetric } A)",
+             mistake="2Ax is the gradient of xᵀAx only for a symmetric A; in general it is (A + Aᵀ)x."),
     Identity("quadratic-symmetric", SV, "gradient", r"x^T A x", r"2Ax",
              r"x \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
              lambda xp, x, A: xp.dot(x, xp.dot(A, x)), lambda x, A: 2 * A @ x,
@@ -109,11 +112,13 @@ IDENTITIES: list[Identity] = [
              r"x \in \mathbb{R}^m,\ A \in \mathbb{R}^{m \times n},\ b \in \mathbb{R}^n",
              lambda xp, x, A, b: xp.dot(x, xp.dot(A, b)), lambda x, A, b: A @ b,
              lambda rng, n: (_normal(rng, n), _normal(rng, n, n + 2), _normal(rng, n + 2)),
-             _VECTOR_SIZES, wrong=lambda x, A, b: A.T @ x, wrong_tex=r"A^T x"),
+             _VECTOR_SIZES, wrong=lambda x, A, b: A.T @ x, wrong_tex=r"A^T x",
+             mistake="Aᵀx has the size of b: xᵀAb is linear in x, with gradient Ab."),
     Identity("norm", SV, "gradient", r"\lVert x \rVert_2", r"x / \lVert x \rVert_2",
              r"x \in \mathbb{R}^n", lambda xp, x: xp.sqrt(xp.sum(x**2)),
              lambda x: x / np.linalg.norm(x), lambda rng, n: (_normal(rng, n),), _VECTOR_SIZES,
-             conditions=r"x \neq 0", wrong=lambda x: 2 * x, wrong_tex=r"2x \text{ (the square's)}"),
+             conditions=r"x \neq 0", wrong=lambda x: 2 * x, wrong_tex=r"2x \text{ (the square's)}",
+             mistake="2x is the gradient of the square ‖x‖²; the gradient of ‖x‖ is x/‖x‖."),
     Identity("norm-squared", SV, "gradient", r"\lVert x \rVert_2^2", r"2x", r"x \in \mathbb{R}^n",
              lambda xp, x: xp.sum(x**2), lambda x: 2 * x, lambda rng, n: (_normal(rng, n),),
              _VECTOR_SIZES),
@@ -150,7 +155,8 @@ IDENTITIES: list[Identity] = [
              lambda x, A: (_inv(A) + _inv(A).T) @ x,
              lambda rng, n: (_normal(rng, n), _invertible(rng, n)), _VECTOR_SIZES,
              conditions=r"A \text{ invertible}", wrong=lambda x, A: 2 * _inv(A) @ x,
-             wrong_tex=r"2A^{-1}x"),
+             wrong_tex=r"2A^{-1}x",
+             mistake="2A⁻¹x holds only for a symmetric A; in general the gradient of xᵀA⁻¹x is (A⁻¹ + A⁻ᵀ)x."),
     Identity("mahalanobis", SV, "gradient", r"(x - \mu)^T \Sigma^{-1} (x - \mu)",
              r"2\,\Sigma^{-1} (x - \mu)",
              r"x, \mu \in \mathbb{R}^n,\ \Sigma \in \mathbb{R}^{n \times n}",
@@ -169,7 +175,8 @@ IDENTITIES: list[Identity] = [
              r"\operatorname{softmax}(x)", r"x \in \mathbb{R}^n",
              lambda xp, x: xp.max(x) + xp.log(xp.sum(xp.exp(x - xp.max(x)))),
              lambda x: _softmax(np, x), lambda rng, n: (_normal(rng, n),), _VECTOR_SIZES,
-             wrong=lambda x: np.exp(x), wrong_tex=r"e^{x} \text{ (not normalised)}"),
+             wrong=lambda x: np.exp(x), wrong_tex=r"e^{x} \text{ (not normalised)}",
+             mistake="exp(x) must be divided by its sum: the gradient of log Σᵢ exp(xᵢ) is softmax(x)."),
     Identity("softmax-cross-entropy", SV, "gradient", r"-\log \operatorname{softmax}(u)_t",
              r"\operatorname{softmax}(u) - e_t", r"u \in \mathbb{R}^c,\ t \in \{1, \dots, c\}",
              lambda xp, u, e: -xp.sum(e * (u - xp.max(u))) + xp.log(xp.sum(xp.exp(u - xp.max(u)))),
@@ -185,7 +192,8 @@ IDENTITIES: list[Identity] = [
              lambda u, t: _sigmoid(np, u) - t,
              lambda rng, n: (_normal(rng, n), rng.integers(0, 2, size=n).astype(float)),
              _VECTOR_SIZES, wrong=lambda u, t: _sigmoid(np, u) * _sigmoid(np, -u) * (_sigmoid(np, u) - t),
-             wrong_tex=r"\sigma'(u) \odot (\sigma(u) - t)", chapter="04-backprop"),
+             wrong_tex=r"\sigma'(u) \odot (\sigma(u) - t)", chapter="04-backprop",
+             mistake="σ′(u) cancels against the derivative of the log: the gradient in the logits u is σ(u) − t, with no σ′(u)."),
     Identity("logistic-regression", SV, "gradient",
              r"\tfrac1m \textstyle\sum_i \log\bigl(1 + e^{-y_i x_i^T w}\bigr)",
              r"-\tfrac1m X^T \bigl(y \odot \sigma(-y \odot Xw)\bigr)",
@@ -239,14 +247,16 @@ IDENTITIES: list[Identity] = [
              lambda xp, x: _softmax(xp, x),
              lambda x: np.diag(_softmax(np, x)) - np.outer(_softmax(np, x), _softmax(np, x)),
              lambda rng, n: (_normal(rng, n),), (4, 7), wrong=lambda x: np.diag(_softmax(np, x)),
-             wrong_tex=r"\operatorname{diag}(s) \text{ (the } ss^T \text{ forgotten)}"),
+             wrong_tex=r"\operatorname{diag}(s) \text{ (the } ss^T \text{ forgotten)}",
+             mistake="every softmax output depends on every input through the sum: the Jacobian is diag(s) − s sᵀ."),
     Identity("jac-normalise", VV, "jacobian", r"x / \lVert x \rVert_2",
              r"\bigl(I - \hat x \hat x^T\bigr) / \lVert x \rVert_2,\ \hat x = x / \lVert x \rVert_2",
              r"x \in \mathbb{R}^n", lambda xp, x: x / xp.sqrt(xp.sum(x**2)),
              lambda x: (np.eye(x.size) - np.outer(x, x) / (x @ x)) / np.linalg.norm(x),
              lambda rng, n: (_normal(rng, n),), (4, 7), conditions=r"x \neq 0",
              wrong=lambda x: np.eye(x.size) / np.linalg.norm(x),
-             wrong_tex=r"I / \lVert x \rVert_2 \text{ (the norm held constant)}"),
+             wrong_tex=r"I / \lVert x \rVert_2 \text{ (the norm held constant)}",
+             mistake="the norm depends on x too: the Jacobian of x/‖x‖ is (I − x xᵀ/‖x‖²)/‖x‖."),
     Identity("jac-scaled", VV, "jacobian", r"(a^T x)\, x", r"x a^T + (a^T x)\, I",
              r"x, a \in \mathbb{R}^n", lambda xp, x, a: xp.dot(a, x) * x,
              lambda x, a: np.outer(x, a) + (a @ x) * np.eye(x.size),
@@ -260,13 +270,15 @@ IDENTITIES: list[Identity] = [
              lambda rng, n: (_normal(rng, n), _normal(rng, n + 2, n)), _VECTOR_SIZES,
              wrong=lambda x, A: (1 - np.tanh(A @ x))[:, None] * A,
              wrong_tex=r"\operatorname{diag}\bigl(1 - \tanh(Ax)\bigr) A \text{ (not squared)}",
+             mistake="the derivative of tanh is 1 − tanh², squared: diag(1 − tanh²(Ax)) A.",
              chapter="05-chain-order"),
     Identity("jac-outer", VV, "jacobian", r"\operatorname{vec}_r(x x^T)", r"x \otimes I + I \otimes x",
              r"x \in \mathbb{R}^n", lambda xp, x: xp.reshape(x[:, None] * x[None, :], (-1,)),
              lambda x: np.kron(x[:, None], np.eye(x.size)) + np.kron(np.eye(x.size), x[:, None]),
              lambda rng, n: (_normal(rng, n),), _VECTOR_SIZES,
              wrong=lambda x: 2 * np.kron(x[:, None], np.eye(x.size)),
-             wrong_tex=r"2\,(x \otimes I)"),
+             wrong_tex=r"2\,(x \otimes I)",
+             mistake="the two x of x xᵀ give two different terms, x ⊗ I + I ⊗ x, not twice one of them."),
 
     # --- scalar by matrix: gradients, the shape of X --------------------------------------------------
     Identity("trace-ax", SM, "gradient", r"\operatorname{tr}(AX)", r"A^T",
@@ -289,19 +301,22 @@ IDENTITIES: list[Identity] = [
              r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{m \times m}",
              lambda xp, X, A: xp.trace(xp.dot(X.T, xp.dot(A, X))), lambda X, A: (A + A.T) @ X,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0])), _MATRIX_SIZES,
-             wrong=lambda X, A: 2 * A @ X, wrong_tex=r"2AX"),
+             wrong=lambda X, A: 2 * A @ X, wrong_tex=r"2AX",
+             mistake="2AX holds only for a symmetric A; in general the gradient of tr(XᵀAX) is (A + Aᵀ)X."),
     Identity("trace-xaxt", SM, "gradient", r"\operatorname{tr}(X A X^T)", r"X (A + A^T)",
              r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{n \times n}",
              lambda xp, X, A: xp.trace(xp.dot(X, xp.dot(A, X.T))), lambda X, A: X @ (A + A.T),
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[1])), _MATRIX_SIZES,
-             wrong=lambda X, A: 2 * X @ A, wrong_tex=r"2XA"),
+             wrong=lambda X, A: 2 * X @ A, wrong_tex=r"2XA",
+             mistake="2XA holds only for a symmetric A; in general the gradient of tr(XAXᵀ) is X(A + Aᵀ)."),
     Identity("trace-axbxt", SM, "gradient", r"\operatorname{tr}(A X B X^T)", r"A^T X B^T + A X B",
              r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{m \times m},\ B \in \mathbb{R}^{n \times n}",
              lambda xp, X, A, B: xp.trace(xp.dot(A, xp.dot(X, xp.dot(B, X.T)))),
              lambda X, A, B: A.T @ X @ B.T + A @ X @ B,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0]),
                                 _normal(rng, size[1], size[1])), _MATRIX_SIZES,
-             wrong=lambda X, A, B: 2 * A @ X @ B, wrong_tex=r"2AXB"),
+             wrong=lambda X, A, B: 2 * A @ X @ B, wrong_tex=r"2AXB",
+             mistake="2AXB holds only for symmetric A and B; in general the gradient of tr(AXBXᵀ) is AᵀXBᵀ + AXB."),
     Identity("trace-square", SM, "gradient", r"\operatorname{tr}(X^2)", r"2X^T",
              r"X \in \mathbb{R}^{n \times n}", lambda xp, X: xp.trace(xp.dot(X, X)),
              lambda X: 2 * X.T, lambda rng, n: (_normal(rng, n, n),), (4, 1, 3),
@@ -336,7 +351,8 @@ IDENTITIES: list[Identity] = [
              lambda xp, X, a, b: xp.dot(xp.dot(X, a), xp.dot(X, b)),
              lambda X, a, b: X @ (np.outer(a, b) + np.outer(b, a)),
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[1]), _normal(rng, size[1])),
-             _MATRIX_SIZES, wrong=lambda X, a, b: 2 * X @ np.outer(a, b), wrong_tex=r"2 X a b^T"),
+             _MATRIX_SIZES, wrong=lambda X, a, b: 2 * X @ np.outer(a, b), wrong_tex=r"2 X a b^T",
+             mistake="2X abᵀ holds only when abᵀ is symmetric; the gradient of aᵀXᵀXb is X(abᵀ + baᵀ)."),
     Identity("bilinear-inverse", SM, "gradient", r"a^T X^{-1} b", r"-X^{-T} a b^T X^{-T}",
              r"X \in \mathbb{R}^{n \times n},\ a, b \in \mathbb{R}^n",
              lambda xp, X, a, b: xp.dot(a, xp.dot(xp.linalg.inv(X), b)),
@@ -344,7 +360,8 @@ IDENTITIES: list[Identity] = [
              lambda rng, n: (_invertible(rng, n), _normal(rng, n), _normal(rng, n)), (4, 1, 3),
              conditions=r"X \text{ invertible}",
              wrong=lambda X, a, b: -_inv(X) @ np.outer(a, b) @ _inv(X),
-             wrong_tex=r"-X^{-1} a b^T X^{-1}"),
+             wrong_tex=r"-X^{-1} a b^T X^{-1}",
+             mistake="the transposes are missing: the gradient of aᵀX⁻¹b is −X⁻ᵀabᵀX⁻ᵀ."),
     Identity("trace-inverse", SM, "gradient", r"\operatorname{tr}(X^{-1} A)", r"-X^{-T} A^T X^{-T}",
              r"X, A \in \mathbb{R}^{n \times n}",
              lambda xp, X, A: xp.trace(xp.dot(xp.linalg.inv(X), A)),
@@ -366,8 +383,18 @@ IDENTITIES: list[Identity] = [
     Identity("log-determinant-spd", SM, "gradient", r"\log \det \Sigma", r"\Sigma^{-1}",
              r"\Sigma \in \mathbb{R}^{n \times n}", lambda xp, S: xp.linalg.slogdet(S)[1],
              lambda S: _inv(S), lambda rng, n: (_spd(rng, n),), (4, 1, 3),
-             conditions=r"\Sigma \text{ symmetric positive definite}",
-             wrong=lambda S: -_inv(S), wrong_tex=r"-\Sigma^{-1}"),
+             conditions=r"\Sigma \text{ symmetric positive definite},\ "
+                        r"\text{all } n^2 \text{ entries independent}",
+             wrong=lambda S: 2 * _inv(S) - _inv(S) * np.eye(S.shape[0]),
+             wrong_tex=r"2\Sigma^{-1} - \Sigma^{-1} \odot I \text{ (for the free entries)}",
+             note=r"Central differences move one entry at a time, all $n^2$ of them independent; the "
+                  r"gradient is then $\Sigma^{-1}$, the $X^{-T}$ of {ref}`identity-log-determinant`, and "
+                  r"it is also the gradient among symmetric matrices ($d \log\det\Sigma = "
+                  r"\operatorname{tr}(\Sigma^{-1} d\Sigma)$), the one autograd returns. The Matrix "
+                  r"Cookbook (§2.8.2) gives $2\Sigma^{-1} - \Sigma^{-1} \odot I$: the derivative by the "
+                  r"$n(n+1)/2$ free entries of a symmetric $\Sigma$, where $\sigma_{ij} = \sigma_{ji}$ is "
+                  r"one variable and collects both terms. Right for that parametrisation (checked "
+                  r"below the table), it is refused here."),
 
     # --- matrix by matrix: Jacobians of vec_r Y by vec_r X ---------------------------------------------
     Identity("kron-axb", MM, "jacobian", r"AXB", r"A \otimes B^T",
@@ -401,26 +428,31 @@ IDENTITIES: list[Identity] = [
              conditions=r"X \text{ invertible}",
              other=r"-X^{-T} \otimes X^{-1} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: -np.kron(_inv(X), _inv(X)), wrong_tex=r"-X^{-1} \otimes X^{-1}",
+             mistake="vec_r(A dX B) = (A ⊗ Bᵀ) vec_r(dX), so d(X⁻¹) = −X⁻¹ dX X⁻¹ gives −X⁻¹ ⊗ X⁻ᵀ: the second factor is transposed.",
              chapter="07-matrix-by-matrix"),
-    Identity("kron-transpose", MM, "jacobian", r"X^T", r"K_{mn} \text{ (commutation matrix)}",
+    Identity("kron-transpose", MM, "jacobian", r"X^T", r"K_{m,n} \text{ (commutation matrix)}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(X.T, (-1,)),
              lambda X: commutation_matrix(*X.shape), lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
-             other=r"\operatorname{vec}_r(X^T) = K_{mn} \operatorname{vec}_r(X)",
+             other=r"K^{\mathrm{MN}}_{mn} = K_{n,m} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: np.eye(X.size), wrong_tex=r"I \text{ (a transpose is not the identity)}",
              chapter="07-matrix-by-matrix"),
-    Identity("kron-gram", MM, "jacobian", r"X^T X", r"X^T \otimes I_n + (I_n \otimes X^T) K_{mn}",
+    Identity("kron-gram", MM, "jacobian", r"X^T X", r"X^T \otimes I_n + (I_n \otimes X^T) K_{m,n}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.dot(X.T, X), (-1,)),
              lambda X: np.kron(X.T, np.eye(X.shape[1]))
              + np.kron(np.eye(X.shape[1]), X.T) @ commutation_matrix(*X.shape),
              lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
+             other=r"I_n \otimes X^T + (X^T \otimes I_n) K^{\mathrm{MN}}_{mn} \text{ for } \operatorname{vec}_c",
              wrong=lambda X: 2 * np.kron(X.T, np.eye(X.shape[1])), wrong_tex=r"2\,(X^T \otimes I_n)",
+             mistake="the two terms of d(XᵀX) = dXᵀ X + Xᵀ dX differ: the first goes through the commutation matrix, (I ⊗ Xᵀ)K.",
              chapter="07-matrix-by-matrix"),
-    Identity("kron-outer-gram", MM, "jacobian", r"X X^T", r"I_m \otimes X + (X \otimes I_m) K_{mn}",
+    Identity("kron-outer-gram", MM, "jacobian", r"X X^T", r"I_m \otimes X + (X \otimes I_m) K_{m,n}",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.dot(X, X.T), (-1,)),
              lambda X: np.kron(np.eye(X.shape[0]), X)
              + np.kron(X, np.eye(X.shape[0])) @ commutation_matrix(*X.shape),
              lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES,
-             wrong=lambda X: 2 * np.kron(np.eye(X.shape[0]), X), wrong_tex=r"2\,(I_m \otimes X)"),
+             other=r"X \otimes I_m + (I_m \otimes X) K^{\mathrm{MN}}_{mn} \text{ for } \operatorname{vec}_c",
+             wrong=lambda X: 2 * np.kron(np.eye(X.shape[0]), X), wrong_tex=r"2\,(I_m \otimes X)",
+             mistake="the two terms of d(XXᵀ) = dX Xᵀ + X dXᵀ differ: the second goes through the commutation matrix, (X ⊗ I)K."),
     Identity("kron-elementwise", MM, "jacobian", r"\tanh(X)",
              r"\operatorname{diag}\bigl(\operatorname{vec}_r(1 - \tanh^2 X)\bigr)",
              r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(xp.tanh(X), (-1,)),
@@ -476,6 +508,7 @@ IDENTITIES: list[Identity] = [
              lambda rng, size: (_normal(rng, *size), _normal(rng, *size)), ((3, 5), (4, 2), (1, 3)),
              other=r"\text{row by row: } (\operatorname{diag}(s) - s s^T)\, g",
              wrong=lambda U, G: _softmax(np, U) * G, wrong_tex=r"S \odot G",
+             mistake="each softmax output depends on its whole row: the gradient is S ⊙ (G − rowsum(G ⊙ S)), not S ⊙ G.",
              chapter="09-layers"),
     Identity("layer-norm-row", NET, "jacobian", r"y = (x - \mu)/\sigma",
              r"\tfrac{1}{\sigma}\bigl(I - \tfrac1k \mathbf 1 \mathbf 1^T - \tfrac1k y y^T\bigr)",
@@ -486,6 +519,7 @@ IDENTITIES: list[Identity] = [
              lambda rng, k: (_normal(rng, k), np.float64(1e-5)), (4, 7), conditions=r"\epsilon > 0",
              wrong=lambda x, eps: (np.eye(x.size) - 1 / x.size) / np.sqrt(np.var(x) + eps),
              wrong_tex=r"\tfrac{1}{\sigma}(I - \tfrac1k \mathbf 1 \mathbf 1^T) \text{ (} \sigma \text{ held constant)}",
+             mistake="σ depends on x too: holding it constant drops the − y yᵀ/k term.",
              chapter="09-layers"),
     Identity("mean-squared-error", NET, "gradient", r"\tfrac{1}{2m} \lVert U - T \rVert_F^2",
              r"\tfrac1m (U - T)", r"U, T \in \mathbb{R}^{m \times c}",
@@ -509,7 +543,8 @@ IDENTITIES: list[Identity] = [
              lambda X, W, G: G + (G * (1 - np.tanh(X @ W) ** 2)) @ W.T,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[1]), _normal(rng, *size)),
              _MATRIX_SIZES, wrong=lambda X, W, G: (G * (1 - np.tanh(X @ W) ** 2)) @ W.T,
-             wrong_tex=r"\text{the identity path } G \text{ forgotten}", chapter="10-graphs"),
+             wrong_tex=r"\text{the identity path } G \text{ forgotten}",
+             mistake="the identity path of X + tanh(XW) carries G back unchanged: add G to the path through tanh.", chapter="10-graphs"),
     Identity("attention-values", NET, "gradient",
              r"z = \textstyle\sum G \odot PV", r"\partial z/\partial V = P^T G",
              r"V \in \mathbb{R}^{n \times d_v},\ P = \operatorname{softmax}(QK^T/\sqrt d) \in \mathbb{R}^{m \times n},\ "
@@ -519,6 +554,47 @@ IDENTITIES: list[Identity] = [
                                 _normal(rng, 3, size[1])), _MATRIX_SIZES,
              chapter="09-layers"),
 ]
+
+# The column-order form (vec_c in and out) of each entry whose ``other`` gives one: the derivative,
+# same signature as ``df``, and the shape of f(x) as a matrix (``f`` returns it flattened by rows).
+# K^MN_mn (Magnus and Neudecker's, vec_c(Xᵀ) = K^MN_mn vec_c(X)) is commutation_matrix(m, n, "F"),
+# which is the course's row-order K_{n,m}, not its K_{m,n}.
+COLUMN_ORDER: dict[str, tuple[Callable, Callable]] = {
+    "jac-linear-in-a": (lambda A, x: np.kron(x[None, :], np.eye(A.shape[0])),  # xᵀ ⊗ I_m
+                        lambda A, x: (A.shape[0],)),
+    "kron-axb": (lambda X, A, B: np.kron(B.T, A),  # Bᵀ ⊗ A
+                 lambda X, A, B: (A.shape[0], B.shape[1])),
+    "kron-ax": (lambda X, A: np.kron(np.eye(X.shape[1]), A),  # I_n ⊗ A
+                lambda X, A: (A.shape[0], X.shape[1])),
+    "kron-xb": (lambda X, B: np.kron(B.T, np.eye(X.shape[0])),  # Bᵀ ⊗ I_m
+                lambda X, B: (X.shape[0], B.shape[1])),
+    "kron-inverse": (lambda X: -np.kron(_inv(X).T, _inv(X)), lambda X: X.shape),  # −X⁻ᵀ ⊗ X⁻¹
+    "kron-transpose": (lambda X: commutation_matrix(*X.shape, order="F"),  # K^MN_mn
+                       lambda X: X.T.shape),
+    "kron-gram": (lambda X: np.kron(np.eye(X.shape[1]), X.T)  # I_n ⊗ Xᵀ + (Xᵀ ⊗ I_n) K^MN_mn
+                  + np.kron(X.T, np.eye(X.shape[1])) @ commutation_matrix(*X.shape, order="F"),
+                  lambda X: (X.shape[1], X.shape[1])),
+    "kron-outer-gram": (lambda X: np.kron(X, np.eye(X.shape[0]))  # X ⊗ I_m + (I_m ⊗ X) K^MN_mn
+                        + np.kron(np.eye(X.shape[0]), X) @ commutation_matrix(*X.shape, order="F"),
+                        lambda X: (X.shape[0], X.shape[0])),
+}
+
+
+def column_order_error(entry: Identity, args: tuple, derivative=None) -> float:
+    """As :func:`derivative_error`, for the entry's vec_c form: central differences in column order."""
+    x, constants = np.asarray(args[0], dtype=float), args[1:]
+    column_df, out_shape = COLUMN_ORDER[entry.key]
+    shape = out_shape(*args)
+
+    def f_c(v):  # vec_c(x) in, vec_c(f) out
+        y = entry.f(np, v.reshape(x.shape, order="F"), *constants)
+        return np.reshape(y, shape).flatten(order="F")
+
+    numeric = numeric_jacobian(f_c, x.flatten(order="F"))
+    analytic = np.asarray((derivative or column_df)(*args), dtype=float)
+    if analytic.shape != numeric.shape:
+        return float("inf")
+    return float(np.abs(analytic - numeric).max() / max(1.0, np.abs(numeric).max()))
 
 
 def _layer_norm_jacobian(x, eps):
@@ -548,9 +624,30 @@ def numeric_derivative(entry: Identity, args: tuple) -> np.ndarray:
 
 
 def derivative_error(entry: Identity, args: tuple, derivative=None) -> float:
-    """max |df − numeric| / max(1, max |numeric|); inf when the shapes differ (a layout slip)."""
+    """max |df − numeric| / max(1, max |numeric|); inf when the shapes differ (a layout slip).
+
+    The largest absolute difference, divided by the largest |numeric| entry when that exceeds 1: an
+    absolute error for derivatives of size up to 1, relative to the largest entry above. Not the
+    largest relative error of an entry (a small entry can be off by much more, relatively).
+    """
     numeric = numeric_derivative(entry, args)
     analytic = np.asarray((derivative or entry.df)(*args), dtype=float)
     if analytic.shape != numeric.shape:
         return float("inf")
     return float(np.abs(analytic - numeric).max() / max(1.0, np.abs(numeric).max()))
+
+
+def diagnose_identity(entry: Identity, args: tuple, candidate) -> Diagnosis:
+    """:func:`mathchain.diagnose` (or ``diagnose_jacobian``) of a candidate derivative at args.
+
+    ``candidate`` is an array or a callable of x (the other arguments fixed at ``args``). The entry's
+    wrong form, when it carries a ``mistake`` sentence, is passed as a hint.
+    """
+    x, constants = args[0], args[1:]
+
+    def f(v):
+        return entry.f(np, v, *constants)
+
+    hints = [(lambda v: entry.wrong(v, *constants), entry.mistake)] if entry.mistake else []
+    check = diagnose if entry.kind == "gradient" else diagnose_jacobian
+    return check(f, candidate, x, hints=hints)

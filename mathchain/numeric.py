@@ -19,6 +19,11 @@ import numpy as np
 
 from . import _checks
 
+# Central differences with eps = 1e-6 agree with the exact gradient to about 1e-9 of its largest
+# entry for well-scaled functions; a real mistake (a lost transpose or factor) is an O(1) error.
+# 1e-6 sits between the two: check_gradient and diagnose both measure against it.
+GRADIENT_RTOL = 1e-6
+
 
 def _evaluate(f: Callable, x: np.ndarray, where: str) -> np.ndarray:
     """f(x) as a new float64 array (a copy: f may return the same buffer every time)."""
@@ -110,14 +115,16 @@ def numeric_gradient(f: Callable, x, eps: float = 1e-6) -> np.ndarray:
 
 
 def check_gradient(
-    f: Callable, grad: Callable, x, eps: float = 1e-6, rtol: float = 1e-6
+    f: Callable, grad: Callable, x, eps: float = 1e-6, rtol: float = GRADIENT_RTOL
 ) -> float:
     """error = maxᵢ |gᵢ − ĝᵢ| / max(1, maxᵢ |ĝᵢ|), g = grad(x) analytic, ĝ = numeric_gradient(f, x).
 
     ``grad(x)`` must have the shape of ``x`` (denominator layout). Returns the error; raises
     ``AssertionError`` naming the worst entry's index, the analytic and the numeric value when it
-    exceeds ``rtol``. The error is measured against the largest entry of the numeric gradient
-    (absolute when that is below 1), so a true zero gradient is not failed by rounding noise; it is
+    exceeds ``rtol``, and on a second line the likely mistake when :func:`mathchain.diagnose` names
+    one (a transpose, a factor, a layout, ...; the shape error names a transpose or a reshape).
+    The error is measured against the largest entry of the numeric gradient (absolute when that is
+    below 1), so a true zero gradient is not failed by rounding noise; it is
     not entry by entry, so in a gradient whose entries differ by orders of magnitude, check the
     small ones separately. With ``eps = 1e-6`` central differences agree with the exact gradient to
     about 1e-9 for well-scaled functions, hence ``rtol = 1e-6``.
@@ -129,6 +136,7 @@ def check_gradient(
         raise ValueError(
             f"grad(x) has shape {analytic.shape} but x has shape {x.shape}: a gradient in "
             "denominator layout has the shape of the variable (a transpose or a reshape is missing)"
+            + _likely_cause(f, analytic, x, eps, rtol, ("transposed", "layout"))
         )
     numeric = numeric_gradient(f, x, eps)
     with np.errstate(over="ignore"):  # an infinite difference is a failed check, reported below
@@ -140,8 +148,27 @@ def check_gradient(
         raise AssertionError(
             f"gradient check failed: error {error:.3g} > rtol {rtol:.3g}; worst entry at index "
             f"{index}: analytic {float(analytic[index])!r}, numeric {float(numeric[index])!r}"
+            + _likely_cause(f, analytic, x, eps, rtol, numeric=numeric)
         )
     return error
+
+
+def _likely_cause(f, analytic, x, eps, rtol, kinds=None, numeric=None) -> str:
+    """'\n' + mathchain.diagnose's sentence when it names a mistake (of ``kinds``, if given), else ''.
+
+    Reuses ``numeric`` when given; otherwise computes it, and says nothing if f fails on the way
+    (the error being raised is the one to report).
+    """
+    from .diagnosis import _classify_gradient  # here: diagnosis imports this module
+
+    if numeric is None:
+        try:
+            numeric = numeric_gradient(f, x, eps)
+        except ValueError:
+            return ""
+    found = _classify_gradient(analytic, numeric, rtol, "grad(x)")
+    named = found.kind not in ("correct", "wrong") and (kinds is None or found.kind in kinds)
+    return "\n" + found.message if named else ""
 
 
 def numeric_hessian(f: Callable, x, eps: float = 1e-4) -> np.ndarray:

@@ -8,12 +8,23 @@ import numpy as np
 import pytest
 from autograd import grad, jacobian
 
-from mathchain.identities import IDENTITIES, by_key, derivative_error, numeric_derivative
+from mathchain.identities import (
+    COLUMN_ORDER,
+    IDENTITIES,
+    by_key,
+    column_order_error,
+    derivative_error,
+    numeric_derivative,
+)
+from mathchain.kronecker import commutation_matrix
+from mathchain.numeric import numeric_gradient
 from tolerances import EXACT_RTOL, FD_RTOL
 
 CASES = [(e, size) for e in IDENTITIES for size in e.sizes]
 IDS = [f"{e.key}-{size}" for e, size in CASES]
 WITH_WRONG = [e for e in IDENTITIES if e.wrong is not None]
+WITH_VEC_C = [e for e in IDENTITIES if e.key in COLUMN_ORDER]
+VEC_C_CASES = [(e, size) for e in WITH_VEC_C for size in e.sizes]
 # A wrong form differs from the right one by an O(1) fraction: far above the ~1e-8 of central
 # differences, and far below what a right formula shows (< FD_RTOL).
 WRONG_AT_LEAST = 1e-3
@@ -127,3 +138,61 @@ def test_hand_computed_cases():
     # log det of diag(2, 4): gradient diag(½, ¼)
     np.testing.assert_allclose(by_key("log-determinant").df(np.diag([2.0, 4.0])),
                                np.diag([0.5, 0.25]), rtol=1e-15)
+
+
+# --- the column-order (vec_c) forms that the entries' `other` field gives -------------------------
+
+def test_every_vec_c_form_shown_is_checked():
+    # an entry whose `other` gives a form "for vec_c" has that form as data, and only those
+    shown = {e.key for e in IDENTITIES if r"\operatorname{vec}_c" in e.other}
+    assert shown == set(COLUMN_ORDER)
+    assert {"kron-gram", "kron-outer-gram", "kron-transpose"} <= shown
+
+
+@pytest.mark.parametrize("entry, size", VEC_C_CASES, ids=[f"{e.key}-{s}" for e, s in VEC_C_CASES])
+def test_column_order_form_matches_central_differences_in_column_order(rng, entry, size):
+    args = entry.sample(rng, size)
+    assert column_order_error(entry, args) < FD_RTOL
+
+
+@pytest.mark.parametrize("entry", WITH_VEC_C, ids=[e.key for e in WITH_VEC_C])
+def test_the_row_order_form_is_refused_in_column_order(rng, entry):
+    # the two forms differ (on the non-square size), so each check tells the orders apart
+    args = entry.sample(rng, entry.sizes[0])
+    assert column_order_error(entry, args, entry.df) > WRONG_AT_LEAST
+    assert derivative_error(entry, args, COLUMN_ORDER[entry.key][0]) > WRONG_AT_LEAST
+
+
+@pytest.mark.parametrize("key", ["kron-gram", "kron-outer-gram"])
+def test_magnus_neudeckers_K_in_the_row_order_form_is_refused(rng, key):
+    # K^MN_mn = commutation_matrix(m, n, "F") is the course's K_{n,m}: plugged into the row-order
+    # gram forms in place of K_{m,n} = commutation_matrix(m, n), it gives an O(1) error
+    entry = by_key(key)
+    (X,) = entry.sample(rng, entry.sizes[0])
+    m, n = X.shape
+    k = n if key == "kron-gram" else m
+    first, second = (np.kron(X.T, np.eye(k)), np.kron(np.eye(k), X.T)) if key == "kron-gram" else (
+        np.kron(np.eye(k), X), np.kron(X, np.eye(k)))
+    assert derivative_error(entry, (X,), lambda X_: first + second @ commutation_matrix(m, n)) < FD_RTOL
+    assert derivative_error(entry, (X,), lambda X_: first + second @ commutation_matrix(m, n, "F")) > 0.1
+
+
+def _symmetric_from_free(theta, n):
+    """The symmetric n × n matrix whose upper triangle (diagonal included) is theta, row by row."""
+    S = np.zeros((n, n))
+    S[np.triu_indices(n)] = theta
+    return S + np.triu(S, 1).T
+
+
+@pytest.mark.parametrize("n", [1, 3, 4])
+def test_log_det_of_symmetric_matrix_by_its_free_entries(rng, n):
+    # log det Σ(θ) with θ the n(n+1)/2 free entries: ∂/∂θ is 2Σ⁻¹ − Σ⁻¹ ⊙ I on the upper triangle
+    # (the Matrix Cookbook's form); the table's Σ⁻¹ is the derivative by all n² entries
+    entry = by_key("log-determinant-spd")
+    (S,) = entry.sample(rng, n)
+    free = numeric_gradient(lambda t: np.linalg.slogdet(_symmetric_from_free(t, n))[1],
+                            S[np.triu_indices(n)])
+    cookbook = entry.wrong(S)[np.triu_indices(n)]
+    assert np.abs(free - cookbook).max() < FD_RTOL * max(1.0, np.abs(free).max())
+    if n > 1:
+        assert np.abs(free - entry.df(S)[np.triu_indices(n)]).max() > WRONG_AT_LEAST

@@ -448,3 +448,25 @@ def test_empty_and_complex_are_refused():
         vec(np.ones((2, 0)))
     with pytest.raises(ValueError, match="A must be real"):
         kron_jacobian(np.ones((2, 2)) * 1j, np.ones((2, 2)))
+
+
+def _magnus_neudecker_K(m, n):
+    """Magnus and Neudecker's K_mn by its definition, Σ_ij H_ij ⊗ H_ijᵀ (H_ij: m × n unit matrices)."""
+    K = np.zeros((m * n, m * n))
+    for i, j in np.ndindex(m, n):
+        H = np.zeros((m, n))
+        H[i, j] = 1.0
+        K += np.kron(H, H.T)
+    return K
+
+
+@pytest.mark.parametrize("m, n", [(2, 3), (3, 2), (1, 4), (3, 3)])
+def test_the_two_conventions_against_magnus_neudeckers_definition(rng, m, n):
+    # K^MN_mn vec_c(X) = vec_c(Xᵀ); the course's row-order K_{m,n} is K^MN_nm, the "F" one K^MN_mn
+    X = rng.normal(size=(m, n))
+    K_mn = _magnus_neudecker_K(m, n)
+    np.testing.assert_array_equal(K_mn @ X.flatten(order="F"), X.T.flatten(order="F"))
+    np.testing.assert_array_equal(commutation_matrix(m, n, "F"), K_mn)
+    np.testing.assert_array_equal(commutation_matrix(m, n), _magnus_neudecker_K(n, m))
+    if m != n and min(m, n) > 1:  # the trap: the same subscripts, different matrices (a vector: I)
+        assert not np.array_equal(commutation_matrix(m, n), K_mn)

@@ -249,13 +249,13 @@ def test_catalogs_are_complete_and_current(templates):
 # followed by a unit of time, memory, share or ratio (468 ms, 2 cores, 201×, 57 times). Allowed:
 # an integer with no unit ("at 3 sizes", "n = 1600", "a multiply-add ratio of 1067", "256 rows"),
 # which generated text takes from the data or the code, not from the clock or the CPU; and digits
-# that belong to a word or a reference ("X2", "#754").
+# that belong to a word or a reference ("X2", "#754", "§2.8.2", "version 3.11.7").
 
 _PLACEHOLDER = re.compile(r"\{measured\}`#\d+`")
 MEASURED_NUMBER = re.compile(
-    r"(?<![\w.#])(?:"
+    r"(?<![\w.#§])(?:"
     r"\d+(?:\.\d+)?[eE][-+]?\d+"  # scientific notation
-    r"|\d+\.\d+"  # a decimal point
+    r"|\d+\.\d+(?![.\d])"  # a decimal point (not a section number such as 2.8.2)
     r"|\d+\s*(?:ms|µs|us|ns|s|sec|min|h|[kKMGT]i?B|%|×|x|times|cores?)(?!\w)"  # a unit
     r")"
 )
@@ -335,6 +335,7 @@ def test_no_measured_number_in_a_message(templates):
         ("checked: error {measured}`#1` at 3 sizes<br>refused (error {measured}`#2`)", []),
         ("At *n* = 1600, a multiply-add ratio of 1067; slopes 3 and 2; 256 rows each", []),
         ("$10^{-15}$ and `eps = 1e-6`, {ref}`identity-e2-0.5 <x>`, [#754](https://x.org/754)", []),
+        ("The Matrix Cookbook (§2.8.2) and Python 3.11.7, but 2.85 ms", ["2.85"]),
     ],
 )
 def test_measured_numbers_are_found(message, numbers):
