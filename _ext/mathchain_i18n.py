@@ -20,10 +20,10 @@ does not do by itself:
 * **The sidebar's part captions.** sphinx-external-toc inserts the toctrees (with the captions of
   ``_toc.yml``) after the Locale transform; their translations are looked up in the root page's
   catalog here.
-* **The PDF** (``tools/i18n latex``, run by ``make pdf``): the Chinese title; chapters headed 第 0 章 and 附录 A, with the
-  same running heads, parts 第一部分 and contents 目录 (``_latex/mathchain-zh.sty``, loaded here in
-  place of fncychap's English heading); sphinx-proof's index, which names itself "Proof Index"
-  in every language, is 证明索引.
+* **The PDF** (``tools/i18n latex``, run by ``make pdf``): the Chinese title; chapters headed
+  第 0 章 and 附录 A, with the same running heads, parts 第一部分 and contents 目录
+  (``_latex/mathchain-zh.sty``, loaded here in place of fncychap's English heading);
+  sphinx-proof's index, which names itself "Proof Index" in every language, is 证明索引.
 * **The execution-statistics table** (MyST-NB's ``nb-exec-table``) gets Chinese column headers in
   the zh edition; MyST-NB writes them in English.
 """
