@@ -19,7 +19,8 @@ help:
 	@echo "make kit          only the course kit and the wheel, into _build/kit"
 	@echo "make test         lint (ruff, actionlint) + package tests + notebooks (nbval) + both editions built + zh catalogs"
 	@echo "                  complete + kit + rendered-book tests (both editions)"
-	@echo "make pdf          the PDF edition, _build/pdf/mathchain.pdf (installs XeLaTeX with apt-get if root)"
+	@echo "make pdf          the PDF editions, _build/pdf/mathchain.pdf and mathchain-zh.pdf (installs XeLaTeX"
+	@echo "                  with apt-get if root)"
 	@echo "make test-pdf     make pdf, then check it with poppler-utils (CI runs it before make test)"
 	@echo "make lab          open the chapter notebooks in JupyterLab"
 	@echo "make notebooks    re-execute every chapter notebook in place (commit the fresh outputs)"
@@ -65,7 +66,7 @@ kit: $(STAMP)
 tex:
 	@bash tools/ensure-tex
 
-# The PDF edition. The HTML book links it from its next build (make book).
+# The PDF editions, English and 简体中文. The HTML book links each from its next build (make book).
 pdf: $(STAMP) tex
 	bash tools/build-pdf
 

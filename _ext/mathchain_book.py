@@ -18,9 +18,10 @@ option cannot do this: it counts from 1 in each part of the table of contents.
 Downloads. An HTML build first builds the course kit and the wheel (``tools/build-kit``, into
 ``_build/kit``), so a plain ``jupyter-book build`` serves fresh ones. Pages link them through MyST
 substitutions set here, whose file names carry ``mathchain.__version__``: ``{{ kit_link }}``,
-``{{ wheel_link }}`` and ``{{ pdf_link }}`` (the PDF edition, ``_build/pdf/mathchain.pdf``: a
-download when ``make pdf`` has built it, otherwise a sentence saying how to build it; in the PDF
-itself, a sentence naming it), and ``{{ version }}``.
+``{{ wheel_link }}`` and ``{{ pdf_link }}`` (the PDF of the same edition, ``pdf_path``:
+``_build/pdf/mathchain.pdf`` for English, ``mathchain-zh.pdf`` for 简体中文; a download when
+``make pdf`` has built it, otherwise a sentence saying how to build it; in the PDF itself, a
+sentence naming it), and ``{{ version }}``.
 
 The PDF (LaTeX builders only). A code cell tagged ``hide-input`` (plotting boilerplate, behind a
 toggle in HTML) prints only its output: paper has no toggle. A reference to a numbered exercise
@@ -52,6 +53,11 @@ APPENDIX = "appendix-"             # chapters/appendix-errata -> A, B, … in re
 def is_zh(config) -> bool:
     """The 简体中文 edition is being built (tools/i18n; see mathchain_i18n.py)."""
     return (config.language or "en").startswith("zh")
+
+
+def pdf_path(zh: bool) -> Path:
+    """Where ``make pdf`` (tools/build-pdf) puts an edition's PDF, relative to the repository."""
+    return Path("_build", "pdf", "mathchain-zh.pdf" if zh else "mathchain.pdf")
 
 
 def _identity_role(name, rawtext, text, lineno, inliner, options=None, content=None):
@@ -141,18 +147,19 @@ def _downloads(app):
     kit_tool = _kit_tool(root)
     version, subs = kit_tool.version(root), app.config.myst_substitutions
     subs["version"] = version
+    zh = is_zh(app.config)  # the 简体中文 edition (tools/i18n)
     if app.builder.format != "html":  # the PDF: no downloads to link
-        subs["kit_link"] = f"course kit {version} (a download of the HTML edition)"
+        subs["kit_link"] = (f"课程套件 {version}（HTML 版提供下载）" if zh
+                            else f"course kit {version} (a download of the HTML edition)")
         subs["wheel_link"] = f"`mathchain-{version}-py3-none-any.whl`"
-        subs["pdf_link"] = "PDF edition (this document)"
+        subs["pdf_link"] = "PDF 版（即本文档）" if zh else "PDF edition (this document)"
         return
     try:
         wheel, kit = kit_tool.build(root / "_build" / "kit", root)
     except SystemExit as exc:  # the tool's way of failing
         raise ExtensionError(f"tools/build-kit failed: {exc}") from None
-    pdf = root / "_build" / "pdf" / "mathchain.pdf"
-    zh = is_zh(app.config)  # the 简体中文 edition (tools/i18n)
-    kit_name, pdf_name = ("课程套件", "PDF 版（英文）") if zh else ("course kit", "PDF edition")
+    pdf = root / pdf_path(zh)
+    kit_name, pdf_name = ("课程套件", "PDF 版") if zh else ("course kit", "PDF edition")
     no_pdf = ("（`make pdf` 生成；本次构建未包含）" if zh
               else " (`make pdf` builds it; not part of this build)")
     subs["kit_link"] = f"{{download}}`{kit_name} {version} <{kit.relative_to(root)}>`"

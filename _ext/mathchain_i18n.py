@@ -20,6 +20,10 @@ does not do by itself:
 * **The sidebar's part captions.** sphinx-external-toc inserts the toctrees (with the captions of
   ``_toc.yml``) after the Locale transform; their translations are looked up in the root page's
   catalog here.
+* **The PDF** (``tools/i18n latex``, run by ``make pdf``): the Chinese title; chapters headed
+  第 0 章 and 附录 A, with the same running heads, parts 第一部分 and contents 目录
+  (``_latex/mathchain-zh.sty``, loaded here in place of fncychap's English heading);
+  sphinx-proof's index, which names itself "Proof Index" in every language, is 证明索引.
 * **The execution-statistics table** (MyST-NB's ``nb-exec-table``) gets Chinese column headers in
   the zh edition; MyST-NB writes them in English.
 """
@@ -145,6 +149,28 @@ class ChineseExecTableHeaders(SphinxPostTransform):
                         text.parent.replace(text, nodes.Text(EXEC_TABLE_HEADERS[str(text)]))
 
 
+def _chinese_print(app, config):
+    """The zh edition's LaTeX: Chinese headings instead of fncychap's (see the module docstring)."""
+    if not is_zh(config):
+        return
+    elements = dict(config.latex_elements)
+    elements["fncychap"] = ""
+    elements["preamble"] = elements.get("preamble", "") + "\n\\usepackage{mathchain-zh}\n"
+    config.latex_elements = elements
+    from sphinx_proof.domain import ProofIndex
+
+    ProofIndex.localname = "证明索引"  # a class attribute: sphinx-proof 0.4 never translates it
+
+
+def _chinese_title(app, env):
+    """The zh PDF's title page and page heads: the edition's title (``html_title``, tools/i18n).
+    Set once the pages are read: jupyter-book writes its English title into ``latex_documents``
+    after Sphinx has started."""
+    if is_zh(app.config) and app.builder.name == "latex":
+        app.config.latex_documents = [(start, target, app.config.html_title, *rest)
+                                      for start, target, _, *rest in app.config.latex_documents]
+
+
 def other_edition(pagename: str, zh: bool) -> str:
     """The relative URL, from page ``pagename`` of one edition, of the same page in the other."""
     up = "../" * pagename.count("/")
@@ -170,4 +196,6 @@ def setup(app):
     app.add_post_transform(ChineseExecTableHeaders)
     app.add_js_file("language-switch.js")
     app.connect("html-page-context", _language_link)
+    app.connect("config-inited", _chinese_print)
+    app.connect("env-updated", _chinese_title)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

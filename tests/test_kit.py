@@ -268,22 +268,29 @@ def test_kit_runs_outside_the_repository(tmp_path_factory):
         + (done.stdout + done.stderr)[-6000:])
 
 
-def test_intro_links_the_downloads():
-    """The intro (and its "Run it yourself" section) links the served kit and wheel; once
-    ``make pdf`` has built the PDF before the book, it links that PDF too, served as it was built."""
-    intro = (HTML / "intro.html").read_text(encoding="utf-8")
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_intro_links_the_downloads(edition):
+    """The intro (and its "Run it yourself" section) of each edition links the served kit and
+    wheel; once ``make pdf`` has built the PDFs before the book, it links its own edition's PDF
+    (``mathchain.pdf``, the 简体中文 ``mathchain-zh.pdf``), served as it was built, and not the
+    other's."""
+    html = HTML / "zh" if edition == "zh" else HTML
+    own, other = ("mathchain-zh.pdf", "mathchain.pdf") if edition == "zh" else (
+        "mathchain.pdf", "mathchain-zh.pdf")
+    intro = (html / "intro.html").read_text(encoding="utf-8")
     section = intro[intro.index('id="run-it-yourself"'):]
     section = section[:section.find("<section", 1)]
     links = re.findall(r'href="(_downloads/[^"]+)"', intro)
     for pattern in (r"mathchain-course-[^/]+\.zip", r"mathchain-[^/]+\.whl"):
         served = [link for link in links if re.search(pattern + "$", link)]
-        assert served and all((HTML / link).is_file() for link in served), (pattern, links)
+        assert served and all((html / link).is_file() for link in served), (pattern, links)
         assert any(link in section for link in served), f"'Run it yourself' does not link {pattern}"
-    pdf = ROOT / "_build" / "pdf" / "mathchain.pdf"
-    pdf_links = [link for link in links if link.endswith("/mathchain.pdf")]
-    if pdf.is_file() and pdf.stat().st_mtime < (HTML / "intro.html").stat().st_mtime:
+    pdf = ROOT / "_build" / "pdf" / own
+    pdf_links = [link for link in links if link.endswith("/" + own)]
+    assert not [link for link in links if link.endswith("/" + other)], f"the intro links {other}"
+    if pdf.is_file() and pdf.stat().st_mtime < (html / "intro.html").stat().st_mtime:
         assert pdf_links, "the PDF was built before the book, but the intro does not link it"
-        assert (HTML / pdf_links[0]).read_bytes() == pdf.read_bytes()
+        assert (html / pdf_links[0]).read_bytes() == pdf.read_bytes()
     else:
         prose = " ".join(re.sub(r"<[^>]+>", "", intro).split())
         assert not pdf_links and "make pdf" in prose, "the intro must say how to build the PDF"

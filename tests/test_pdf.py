@@ -1,15 +1,20 @@
-"""The PDF edition (``make pdf``: ``_build/pdf/mathchain.pdf``), read back with poppler-utils.
+"""The PDF editions (``make pdf``: ``_build/pdf/mathchain.pdf`` and, in 简体中文,
+``mathchain-zh.pdf``), read back with poppler-utils. Every check runs on both, unless it says so.
 
-The PDF is rebuilt (``tools/build-pdf``) when it is missing or older than a source of the book.
-Its text layer must hold every chapter title of ``_toc.yml`` and every Chinese phrase of the book's
-prose (the seed's quotes, the glossary) as text; no "??" of an unresolved reference; no TeX macro
+A PDF is rebuilt (``tools/build-pdf``) when it is missing or older than a source of the book (for
+the zh edition, the catalogs too). Its text layer must hold every chapter title of ``_toc.yml`` (in
+the zh PDF, its translation from the page's catalog) and every Chinese phrase of the book's English
+prose (the seed's quotes, the glossary) as text, or in the zh PDF one translated paragraph of every
+page (its body is Chinese); no "??" of an unresolved reference; no TeX macro
 left raw (``\\frac``, ``\\partial``, …) except where the book prints code that contains one; page
-numbers on the pages and a table of contents; one image per figure a notebook outputs. It numbers as
-the HTML does (``test_pdf_numbers_as_html``): chapter N is the file ``chapters/NN-…`` (heading and
-running head), appendices are lettered, each chapter's labelled equations are (N.1), (N.2), … and
-every ``{eq}`` reference prints that number, its exercises are Exercise N.1, …; English apostrophes
-and quotes are not set as full-width Chinese marks, and the Chinese quoted in English prose keeps
-its quotes tight. XeLaTeX and
+numbers on the pages and a table of contents (Contents, 目录); one image per figure a notebook
+outputs. It numbers as the HTML does (``test_pdf_numbers_as_html``): chapter N is the file
+``chapters/NN-…`` (heading and running head: CHAPTER ZERO and "Chapter 0.", or 第 0 章),
+appendices are lettered (APPENDIX A, 附录 A), each chapter's labelled equations are (N.1), (N.2), …
+and every ``{eq}`` reference prints that number, its exercises are Exercise N.1 (练习 N.1), …;
+English apostrophes and quotes are not set as full-width Chinese marks (in the zh PDF, “…” around
+Chinese are Chinese quotation marks, full width; ‘’ are still checked), and the Chinese quoted in
+English prose keeps its quotes tight. XeLaTeX and
 poppler-utils come from ``tools/ensure-tex`` (``make test-pdf`` runs it): missing, it is an error,
 never a skip. ``test_pdf_checks_bite`` proves on a broken text layer that the checks report it.
 """
@@ -17,25 +22,54 @@ never a skip. ``test_pdf_checks_bite`` proves on a broken text layer that the ch
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 PDF = ROOT / "_build" / "pdf" / "mathchain.pdf"
+PDF_ZH = ROOT / "_build" / "pdf" / "mathchain-zh.pdf"
 SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "_latex", "mathchain", "chapters",
            "intro.md", "references.md"]
+CATALOGS = ROOT / "locales" / "zh_CN" / "LC_MESSAGES"
+
+
+@dataclass(frozen=True)
+class Edition:
+    name: str       # MATHCHAIN_PDF's word for it (tools/build-pdf)
+    pdf: Path
+    sources: tuple  # what it is built from, besides SOURCES
+    contents: str   # the heading of the table of contents
+    exercise: str   # "Exercise 2.1"
+
+    @property
+    def zh(self) -> bool:
+        return self.name == "zh"
+
+
+EN = Edition("en", PDF, (), "Contents", "Exercise")
+ZH = Edition("zh", PDF_ZH, ("locales", "tools/i18n"), "目录", "练习")
 RAW_TEX = re.compile(r"\\(frac|partial|mathbb|mathbf|operatorname|left|right|begin|sum|top|quad)\b")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+CJK_CHARACTER = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 PAGES_PER_DOCUMENT = (2, 30)  # the PDF's page count must lie between these times the toc's size
 NUMBER_WORDS = ("ZERO ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE THIRTEEN "
                 "FOURTEEN FIFTEEN SIXTEEN SEVENTEEN EIGHTEEN NINETEEN").split()  # fncychap's Bjarne
 EQUATION_NUMBER = re.compile(r"\s{2,}\(([0-9A-Z]+\.\d+)\)\s*$")  # ends its line, at the right margin
+# On a page of Chinese, pdftotext's columns (as wide as its average character) are coarse: the
+# number may follow its equation by one space. A line with no Chinese there is display math, not
+# a line of prose that ends in a reference.
+EQUATION_NUMBER_ZH = re.compile(r"\s\(([0-9A-Z]+\.\d+)\)\s*$")
 CURLY_QUOTES = "‘’“”"  # English punctuation in this book, never a full-width Chinese mark
+# In the zh PDF “…” are Chinese quotation marks; ’ is still the apostrophe of English words
+CURLY_QUOTES_ZH = "‘’"
 CHINESE_QUOTE = re.compile(r'"([\u3400-\u9fff][^"\n]*[\u3400-\u9fff])"')  # printed “…”
 
 
@@ -74,7 +108,8 @@ def title(path: Path) -> str:
 def title_pieces(text: str) -> list[str]:
     """The words of a title as they print: math and Markdown markup dropped, split at them."""
     pieces = re.split(r"\$[^$]*\$|[`*_]", text)
-    return [" ".join(p.split()) for p in pieces if len(p.strip()) >= 4]
+    return [" ".join(p.split()) for p in pieces
+            if len(p.strip()) >= 4 or len(CJK.findall(p)) > 0]
 
 
 def printed_code(paths: list[Path]) -> str:
@@ -99,12 +134,19 @@ def printed_code(paths: list[Path]) -> str:
     return re.sub(r"\s+", "", "".join(chunks))
 
 
-def text_problems(text: str, titles: list[str], chinese: list[str], code: str) -> list[str]:
-    """What is wrong with a PDF's text layer (pages separated by form feeds)."""
+def text_problems(text: str, titles: list[str], chinese: list[str], code: str,
+                  contents: str = "Contents", reading: str | None = None) -> list[str]:
+    """What is wrong with a PDF's text layer (pages separated by form feeds). ``chinese``: phrases
+    that must be there, compared without whitespace (pdftotext spaces Chinese unpredictably), as
+    titles with Chinese are, and in ``reading``, the text in reading order if given (``pdftotext
+    -raw``: its ``-layout`` interleaves two lines of a paragraph that sit at uneven heights);
+    ``contents``: the table of contents' heading."""
     problems = []
     flat = " ".join(text.split())
+    dense = re.sub(r"\s+", "", text)
     for t in titles:
-        missing = [p for p in title_pieces(t) if p not in flat]
+        missing = [p for p in title_pieces(t)
+                   if (re.sub(r"\s+", "", p) not in dense if CJK.search(p) else p not in flat)]
         if missing:
             problems.append(f"chapter title {t!r} not in the text (missing {missing})")
     for line in text.splitlines():
@@ -114,8 +156,8 @@ def text_problems(text: str, titles: list[str], chinese: list[str], code: str) -
     for token in {tok.replace("↪", "") for tok in text.split() if RAW_TEX.search(tok)}:
         if re.sub(r"\s+", "", token) not in code:
             problems.append(f"raw TeX in the text: {token[:60]!r}")
-    dense = re.sub(r"\s+", "", text)
-    problems += [f"Chinese text missing: {c!r}" for c in chinese if c not in dense]
+    in_order = dense if reading is None else re.sub(r"\s+", "", reading)
+    problems += [f"Chinese text missing: {c!r}" for c in chinese if c not in in_order]
     # The page number is in the head or foot line: first or last line, at either end.
     pages = [page.strip().splitlines() for page in text.split("\f") if page.strip()]
     number = re.compile(r"^(\d+|[ivxlc]+)(\s|$)|\s(\d+|[ivxlc]+)$")
@@ -123,15 +165,40 @@ def text_problems(text: str, titles: list[str], chinese: list[str], code: str) -
                    if number.search(lines[0].strip()) or number.search(lines[-1].strip()))
     if numbered < 0.8 * len(pages):
         problems.append(f"page numbers on only {numbered} of {len(pages)} pages")
-    if not re.search(r"^\s*contents\s*$", text, re.M | re.I):
+    if not re.search(rf"^\s*{re.escape(contents)}\s*$", text, re.M | re.I):
         problems.append("no table of contents")
     return problems
 
 
-def chapters(docs: list[Path]) -> list[dict]:
+def catalog(path: Path) -> dict[str, str]:
+    """The 简体中文 of a page: its catalog's translations by English message."""
+    po = CATALOGS / path.relative_to(ROOT).with_suffix(".po")
+    with po.open("rb") as f:
+        return {m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+
+
+def zh_title(path: Path) -> str:
+    english = title(path)
+    translated = catalog(path).get(english)
+    assert translated, f"{path.name}: the title {english!r} has no translation"
+    return translated
+
+
+def translated_paragraph(path: Path) -> list[str]:
+    """The Chinese runs of a page's longest translated paragraph (no TeX or table in it, roles
+    left out, so its Chinese prints as it is written; the longest, not a note every chapter
+    shares): the zh PDF must hold them."""
+    paragraphs = [CJK.findall(re.sub(r"\{[^}]*\}`[^`]*`", " ", chinese))
+                  for chinese in catalog(path).values() if not re.search(r"[\\|<>]", chinese)]
+    runs = max(paragraphs, key=len, default=[])
+    assert len(runs) >= 3, f"{path.name}: no translated paragraph of prose"
+    return runs
+
+
+def chapters(docs: list[Path], zh: bool = False) -> list[dict]:
     """What the HTML numbers, read from the sources: for each chapter (``chapters/NN-…``: N) and
-    appendix (``chapters/appendix-*``: A, B, … in toc order) its number, title, labelled
-    equations in order, ``{eq}`` references and number of exercises."""
+    appendix (``chapters/appendix-*``: A, B, … in toc order) its number, title (``zh``: its
+    translation), labelled equations in order, ``{eq}`` references and number of exercises."""
     found, letters = [], iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     for path in docs:
         if match := re.match(r"(\d+)-", path.name):
@@ -142,7 +209,7 @@ def chapters(docs: list[Path]) -> list[dict]:
             continue
         prose = "\n".join(_text(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
         found.append({
-            "number": number, "title": title(path),
+            "number": number, "title": zh_title(path) if zh else title(path),
             "equations": re.findall(r"^`{3,}\{math\}[^\n]*\n(?::(?!label:)[^\n]*\n)*:label:\s*(\S+)",
                                     prose, re.M),
             "references": re.findall(r"\{eq\}`([^`<>]+)`", prose),
@@ -151,34 +218,59 @@ def chapters(docs: list[Path]) -> list[dict]:
     return found
 
 
-def _heading(title: str) -> re.Pattern:
-    """A chapter's heading as it prints: CHAPTER ZERO (or 0), or APPENDIX A, then the title."""
-    words = r"\s+".join(re.escape(w) for w in title.upper().split())
-    return re.compile(rf"(CHAPTER|APPENDIX)\s+(\S+)\s+{words}")
+def _words(title: str, zh: bool, gap: str = r"\s*") -> str:
+    """A title as a pattern: its words apart by any white space (zh: its characters, by ``gap``,
+    as pdftotext spaces Chinese)."""
+    if zh:
+        return gap.join(re.escape(c) for c in title if not c.isspace())
+    return r"\s+".join(re.escape(w) for w in title.split())
 
 
-def numbering_problems(text: str, chapters: list[dict]) -> list[str]:
+def _heading(title: str, zh: bool = False) -> re.Pattern:
+    """A chapter's heading as it prints: CHAPTER ZERO (or 0), or APPENDIX A, then the title; in
+    the zh PDF 第 0 章 or 附录 A, then the title."""
+    if zh:
+        # at the top of its page (the running heads and the prose say 第 0 章 too)
+        return re.compile(rf"(?:\A|\f)\s*(第\s*\S+?\s*章|附录\s*\S+?)\s*{_words(title, zh)}")
+    return re.compile(rf"((?:CHAPTER|APPENDIX)\s+\S+)\s+{_words(title.upper(), zh)}")
+
+
+def _label(printed: str) -> str:
+    """A chapter's label with one space between its parts: 第 0 章, 附录 A, CHAPTER ZERO."""
+    return " ".join(re.findall(r"[0-9A-Za-z]+|[^\s0-9A-Za-z]+", printed))
+
+
+def numbering_problems(text: str, chapters: list[dict], edition: Edition = EN) -> list[str]:
     """Where a PDF's text layer numbers chapters, equations or exercises unlike the HTML."""
     problems, starts = [], []
     for chapter in chapters:
         number, name = chapter["number"], chapter["title"]
-        kind = "CHAPTER" if number.isdigit() else "APPENDIX"
-        word = NUMBER_WORDS[int(number)] if number.isdigit() and int(number) < 20 else number
-        heading = _heading(name).search(text)
+        if edition.zh:  # 第 0 章, 附录 A; the same in the running head
+            labels = [f"第 {number} 章" if number.isdigit() else f"附录 {number}"]
+            expected = labels[0]
+        else:  # CHAPTER ZERO (or 0), APPENDIX A; running head "Chapter 0."
+            kind = "CHAPTER" if number.isdigit() else "APPENDIX"
+            word = NUMBER_WORDS[int(number)] if number.isdigit() and int(number) < 20 else number
+            labels = [f"{kind} {word}", f"{kind} {number}"]
+            expected = f"{kind.capitalize()} {number}"
+        heading = _heading(name, edition.zh).search(text)
         if heading is None:
             problems.append(f"no heading for {name!r}")
             continue
-        if (heading.group(1), heading.group(2)) not in {(kind, word), (kind, number)}:
-            problems.append(f"{name!r} is headed {heading.group(1)} {heading.group(2)}, "
-                            f"not {kind} {word}")
+        if _label(heading.group(1)) not in labels:
+            problems.append(f"{name!r} is headed {_label(heading.group(1))}, not {labels[0]}")
         starts.append((heading.start(), chapter))
-        # the running head of its even pages: "Chapter 0. Layouts: …", "Appendix A. Identities"
-        head = re.compile(r"(Chapter|Appendix) ([0-9A-Z]+)\. " + r"\s+".join(
-            re.escape(w) for w in name.split()) + r"[ \t]*($|\f)", re.M)
-        printed = {m.group(1) + " " + m.group(2) for m in head.finditer(text)}
-        if printed != {kind.capitalize() + " " + number}:
-            problems.append(f"running head of {name!r}: {sorted(printed)}, "
-                            f"not {kind.capitalize()} {number}")
+        # the running head of its even pages: "Chapter 0. Layouts: …", "Appendix A. Identities";
+        # 第 0 章 布局：…, 附录 A 恒等式
+        if edition.zh:
+            head = re.compile(r"(第 ?[0-9A-Z]+ ?章|附录 ?[0-9A-Z]+)[ \t]+" + _words(name, True, "[ \t]*")
+                              + r"[ \t]*($|\f)", re.M)
+        else:
+            head = re.compile(r"((?:Chapter|Appendix) [0-9A-Z]+)\. " + _words(name, False)
+                              + r"[ \t]*($|\f)", re.M)
+        printed = {_label(m.group(1)) for m in head.finditer(text)}
+        if printed != {expected}:
+            problems.append(f"running head of {name!r}: {sorted(printed)}, not {expected}")
     starts.sort(key=lambda start: start[0])
     label_number = {label: f"{c['number']}.{k}" for c in chapters
                     for k, label in enumerate(c["equations"], start=1)}
@@ -190,7 +282,9 @@ def numbering_problems(text: str, chapters: list[dict]) -> list[str]:
         body, number = text[start:end], chapter["number"]
         expected = [f"{number}.{k}" for k in range(1, len(chapter["equations"]) + 1)]
         printed = [m.group(1) for line in body.splitlines() if len(line.rstrip()) >= margin
-                   if (m := EQUATION_NUMBER.search(line))]
+                   if (m := EQUATION_NUMBER.search(line)
+                       or edition.zh and not CJK_CHARACTER.search(line)
+                       and EQUATION_NUMBER_ZH.search(line))]
         if printed != expected:
             problems.append(f"equations of {chapter['title']!r} numbered {printed}, not {expected}")
         for label in sorted(set(chapter["references"])):
@@ -199,8 +293,8 @@ def numbering_problems(text: str, chapters: list[dict]) -> list[str]:
                                 f"({label_number[label]})")
         flat = " ".join(body.split())
         for k in range(1, chapter["exercises"] + 1):
-            if f"Exercise {number}.{k}" not in flat:
-                problems.append(f"{chapter['title']!r}: no Exercise {number}.{k}")
+            if f"{edition.exercise} {number}.{k}" not in flat:
+                problems.append(f"{chapter['title']!r}: no {edition.exercise} {number}.{k}")
     return problems
 
 
@@ -211,19 +305,23 @@ def prose_of(docs: list[Path]) -> str:
     return re.sub(r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$", " ", prose, flags=re.S)
 
 
-def quote_problems(text: str, xml: str, prose: str) -> list[str]:
+def quote_problems(text: str, xml: str, prose: str, zh: bool = False) -> list[str]:
     """Curly quotes and apostrophes set in a Chinese font (full width: "04’ s", a gap that
     pdftotext does not show, so read from ``pdftohtml -xml``, which names each piece's font), and
-    Chinese quoted in English prose whose quotes stand apart from it ("“ 出现")."""
+    Chinese quoted in English prose whose quotes stand apart from it ("“ 出现"). ``zh``: the zh
+    PDF, whose “…” are Chinese quotation marks (full width) and whose prose is not ``prose``."""
     fonts = dict(re.findall(r'<fontspec id="(\d+)"[^>]*family="([^"]*)"', xml))
     problems = []
     for page, body in re.findall(r'<page number="(\d+)"(.*?)</page>', xml, flags=re.S):
         wide = [re.sub(r"<[^>]+>", "", piece) for font, piece
                 in re.findall(r'<text [^>]*font="(\d+)"[^>]*>(.*?)</text>', body)
-                if "Fandol" in fonts.get(font, "") and any(q in piece for q in CURLY_QUOTES)]
+                if "Fandol" in fonts.get(font, "")
+                and any(q in piece for q in (CURLY_QUOTES_ZH if zh else CURLY_QUOTES))]
         if wide:
             problems.append(f"page {page}: {len(wide)} curly quotes set in a Chinese font "
                             f"(full width), e.g. {wide[0]!r}")
+    if zh:
+        return problems
     flat = " ".join(text.split())
     for quoted in sorted(set(CHINESE_QUOTE.findall(prose))):
         for end in (f"“{quoted[0]}", f"{quoted[-1]}”"):
@@ -238,52 +336,64 @@ def _run(*command: str) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
-def _stale(pdf: Path) -> bool:
-    if not pdf.is_file():
+def _stale(edition: Edition) -> bool:
+    if not edition.pdf.is_file():
         return True
-    newest = max(p.stat().st_mtime for name in SOURCES for p in
+    newest = max(p.stat().st_mtime for name in SOURCES + list(edition.sources) for p in
                  ([ROOT / name] if (ROOT / name).is_file() else (ROOT / name).rglob("*"))
                  if p.is_file() and "__pycache__" not in p.parts)
-    return pdf.stat().st_mtime < newest
+    return edition.pdf.stat().st_mtime < newest
 
 
-@pytest.fixture(scope="module")
-def pdf() -> Path:
-    if _stale(PDF):
+@pytest.fixture(scope="module", params=[EN, ZH], ids=lambda edition: edition.name)
+def edition(request) -> Edition:
+    """Each PDF edition, built first (that edition only) when it is missing or stale."""
+    edition = request.param
+    if _stale(edition):
         done = subprocess.run(["bash", str(ROOT / "tools" / "build-pdf")], cwd=ROOT,
+                              env={**os.environ, "MATHCHAIN_PDF": edition.name},
                               capture_output=True, text=True)
         if done.returncode != 0:
             pytest.fail(f"tools/build-pdf failed (exit {done.returncode}):\n"
                         + (done.stdout + done.stderr)[-4000:])
-    assert not _stale(PDF), f"{PDF} was not refreshed"
-    return PDF
+    assert not _stale(edition), f"{edition.pdf} was not refreshed"
+    return edition
 
 
-def test_pdf_text(pdf):
+def test_pdf_text(edition):
     docs = toc_docs()
-    text = _run("pdftotext", "-layout", str(pdf), "-")
-    chinese = sorted({c for p in docs for cell in _cells(p) if cell["cell_type"] == "markdown"
-                      for c in CJK.findall(_text(cell["source"]))})
-    assert len(chinese) >= 3, chinese  # the seed's quotes and the glossary
-    problems = text_problems(text, [title(p) for p in docs if p.stem != "intro"], chinese,
-                             printed_code(docs))
+    text = _run("pdftotext", "-layout", str(edition.pdf), "-")
+    if edition.zh:  # its body is Chinese: a paragraph of every page, as its catalog translates it
+        titles = [zh_title(p) for p in docs if p.stem != "intro"]
+        chinese = sorted({c for p in docs for c in translated_paragraph(p)})
+        assert len(chinese) >= 3 * len(docs), chinese
+    else:
+        titles = [title(p) for p in docs if p.stem != "intro"]
+        chinese = sorted({c for p in docs for cell in _cells(p) if cell["cell_type"] == "markdown"
+                          for c in CJK.findall(_text(cell["source"]))})
+        assert len(chinese) >= 3, chinese  # the seed's quotes and the glossary
+    reading = _run("pdftotext", "-raw", str(edition.pdf), "-")
+    problems = text_problems(text, titles, chinese, printed_code(docs), edition.contents, reading)
     assert not problems, "\n".join(problems)
 
 
-def test_pdf_numbers_as_html(pdf):
+def test_pdf_numbers_as_html(edition):
     docs = toc_docs()
-    text = _run("pdftotext", "-layout", str(pdf), "-")
-    found = chapters(docs)
+    text = _run("pdftotext", "-layout", str(edition.pdf), "-")
+    found = chapters(docs, zh=edition.zh)
     assert [c["number"] for c in found][:3] == ["0", "1", "2"] and "A" in [c["number"] for c in found]
-    assert sum(len(c["equations"]) for c in found) >= 50 and "04’s" in " ".join(text.split())
+    assert sum(len(c["equations"]) for c in found) >= 50
+    assert edition.zh or "04’s" in " ".join(text.split())  # an apostrophe the English prints
     prose = prose_of(docs)
     assert len(CHINESE_QUOTE.findall(prose)) >= 3  # the seed's rules, quoted in the chapters
-    xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
-    problems = numbering_problems(text, found) + quote_problems(text, xml, prose)
+    xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(edition.pdf))
+    problems = (numbering_problems(text, found, edition)
+                + quote_problems(text, xml, prose, zh=edition.zh))
     assert not problems, "\n".join(problems)
 
 
-def test_pdf_pages_and_figures(pdf):
+def test_pdf_pages_and_figures(edition):
+    pdf = edition.pdf
     info = _run("pdfinfo", str(pdf))
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     docs = toc_docs()
@@ -358,3 +468,37 @@ def test_quote_checks_bite():
         "Chinese quote '出现标量的地方就出现转置': '“出' not in the text",
         "Chinese quote '出现标量的地方就出现转置': '置”' not in the text",
     ]
+
+
+def test_zh_checks_bite():
+    """The zh PDF's checks, on made-up text: headings 第 0 章 and 附录 A, running heads, 练习 N.k,
+    a display equation's number one space after it, the contents 目录, Chinese titles and phrases
+    (read in reading order), and ’ set full width while “…” may be."""
+    found = [{"number": "0", "title": "布局", "equations": ["lay-a"], "references": [],
+              "exercises": 1},
+             {"number": "A", "title": "恒等式", "equations": [], "references": [], "exercises": 0}]
+    right = "\n".join(["x" * 80] * 20)
+    good = (f"{right}\f第 0 章\n\n布局\n{' ' * 40}y = f(x) = 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 (0.1)\n"
+            f"见练习 0.1。由 (0.1) 得到 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 + 11 + 12 + (0.1)\n"
+            f"8     第 0 章 布局\f附录 A\n恒等式\n10   附录 A 恒等式\n")
+    assert numbering_problems(good, found, ZH) == []
+    bad = (good.replace("第 0 章\n", "CHAPTER ZERO\n").replace("附录 A 恒等式", "Appendix A. 恒等式")
+           .replace("(0.1)\n见", "\n见").replace("练习 0.1", "Exercise 0.1"))
+    assert numbering_problems(bad, found, ZH) == [
+        "no heading for '布局'",
+        "running head of '恒等式': [], not 附录 A",
+    ]
+    worse = good.replace("y = f(x) = 1", "其中 y = 1").replace("见练习 0.1", "见练习 1.1")
+    assert numbering_problems(worse, found, ZH) == [
+        "equations of '布局' numbered [], not ['0.1']", "'布局': no 练习 0.1"]
+    text = "目录\n\n0 布局\nii\f第 0 章\n布局\n标量 是 一个数\n3\f"
+    assert text_problems(text, ["布局", "恒等式"], ["标量是一个数"], "", "目录") == [
+        "chapter title '恒等式' not in the text (missing ['恒等式'])"]
+    assert text_problems(text.replace("目录", "Contents"), [], ["标量是一个数"], "", "目录",
+                         reading="a scalar is a number") == [
+        "Chinese text missing: '标量是一个数'", "no table of contents"]
+    fonts = '<fontspec id="9" size="15" family="CBKANV+FandolSong"/>'
+    xml = (f'{fonts}<page number="3"><text font="9">法则“出现标量的地方就出现转置”</text>'
+           '<text font="9">Pinard’s</text></page>')
+    assert quote_problems("", xml, "", zh=True) == [
+        "page 3: 1 curly quotes set in a Chinese font (full width), e.g. 'Pinard’s'"]
