@@ -746,3 +746,27 @@ ValueError: the shapes do not fit</pre></div></div>
             "no-math.html: console error: Got invalid theme mode: dark. Resetting to auto."]
     finally:
         v.close()
+
+
+def test_axe_check_bites(browser, axe_script, tmp_path):
+    """check_axe reports each rule a page breaks, in the theme it breaks it in, naming the element."""
+    page = tmp_path / "inaccessible.html"
+    page.write_text("""<!DOCTYPE html><html lang="en"><head><title>t</title><style>
+html[data-theme=dark] body { background: #121212; color: #eee; }
+html[data-theme=dark] .dim { color: #333; }
+</style></head><body><main>
+<div style="background: #ecf3ff"><p><a id="pale" href="#" style="color: #176de8">(4.2)</a></p></div>
+<div role="list"><div id="entry" role="doc-biblioentry">[BKH16] Layer normalization.</div></div>
+<p class="dim">readable only in the light theme</p>
+</main></body></html>""")
+    v = Visit(browser, page)
+    try:
+        problems = check_axe(v, "inaccessible.html", axe_script)
+    finally:
+        v.close()
+    found = {p.split(": axe ")[1].split(":")[0] for p in problems}
+    assert found == {f"{rule} ({theme} theme)" for theme in ("light", "dark") for rule in
+                     ("color-contrast", "aria-deprecated-role", "aria-required-children")}, problems
+    contrast = next(p for p in problems if "color-contrast (light theme)" in p)
+    assert "'#pale'" in contrast and "4.29" in contrast, contrast
+    assert all(p.startswith("inaccessible.html: axe ") for p in problems), problems
