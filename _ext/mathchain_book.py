@@ -13,6 +13,8 @@ Accessibility (WCAG 2.1 A and AA, checked with axe-core by tests/test_rendered_b
 role DPUB-ARIA 1.1 deprecates, so the list has no list items. Each entry becomes ``role="listitem"``.
 pydata-sphinx-theme's search field is named "Search" by an ``aria-label`` while it shows "Search
 Ctrl+K": ``templates/search-button-field.html`` drops the label, so the name is the visible text.
+Likewise its theme switch, named "Color mode", showed an icon titled "Light": the icons are hidden
+from assistive technology (``templates/theme-switcher.html``).
 
 Chapters are numbered by their file names, so that a bare reference can be found: ``chapters/04-x``
 is chapter 4, in the sidebar and its page title, and its equations and exercises are (4.1), (4.2),
