@@ -14,7 +14,8 @@ role DPUB-ARIA 1.1 deprecates, so the list has no list items. Each entry becomes
 pydata-sphinx-theme's search field is named "Search" by an ``aria-label`` while it shows "Search
 Ctrl+K": ``templates/search-button-field.html`` drops the label, so the name is the visible text.
 Likewise its theme switch, named "Color mode", showed an icon titled "Light": the icons are hidden
-from assistive technology (``templates/theme-switcher.html``).
+from assistive technology (``templates/theme-switcher.html``). And myst-nb names the toggle of a
+hidden cell "Toggle hidden content" while it shows "Show code cell source": the label is dropped.
 
 Chapters are numbered by their file names, so that a bare reference can be found: ``chapters/04-x``
 is chapter 4, in the sidebar and its page title, and its equations and exercises are (4.1), (4.2),
@@ -82,12 +83,15 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
 
 
 BIBLIOENTRY = re.compile(r'(<div class="citation" [^>]*)role="doc-biblioentry"')
+HIDDEN_CELL_SUMMARY = '<summary aria-label="Toggle hidden content">'   # myst-nb 1.4's
 
 
-def _bibliography_as_list(app, pagename, templatename, context, doctree):
-    """The entries of docutils' ``<div role="list">`` bibliography as ``role="listitem"``."""
+def _accessible_body(app, pagename, templatename, context, doctree):
+    """The entries of docutils' ``<div role="list">`` bibliography as ``role="listitem"``; a hidden
+    cell's toggle named by what it shows ("Show code cell source"), not by myst-nb's aria-label."""
     if "body" in context:
-        context["body"] = BIBLIOENTRY.sub(r'\1role="listitem"', context["body"])
+        body = BIBLIOENTRY.sub(r'\1role="listitem"', context["body"])
+        context["body"] = body.replace(HIDDEN_CELL_SUMMARY, "<summary>")
 
 
 def _add_templates(app, config):
@@ -235,7 +239,7 @@ def setup(app):
     app.add_post_transform(_ExerciseReferencesAcrossPages)
     app.connect("builder-inited", _downloads)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
-    app.connect("html-page-context", _bibliography_as_list)
+    app.connect("html-page-context", _accessible_body)
     app.connect("config-inited", _add_templates)
     # after the toctree collector (priority 500) has assigned its numbers
     app.connect("env-get-updated", _number_chapters, priority=900)
