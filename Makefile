@@ -17,7 +17,7 @@ help:
 	@echo "                  (English) and _build/html/zh (简体中文); make book-en / make book-zh: one"
 	@echo "                  (with the course kit and the mathchain wheel it serves as downloads)"
 	@echo "make kit          only the course kit and the wheel, into _build/kit"
-	@echo "make test         lint + package tests + notebooks (nbval) + both editions built + zh catalogs"
+	@echo "make test         lint (ruff, actionlint) + package tests + notebooks (nbval) + both editions built + zh catalogs"
 	@echo "                  complete + kit + rendered-book tests (both editions)"
 	@echo "make pdf          the PDF edition, _build/pdf/mathchain.pdf (installs XeLaTeX with apt-get if root)"
 	@echo "make test-pdf     make pdf, then check it with poppler-utils (CI runs it before make test)"
@@ -54,8 +54,10 @@ book-zh: $(STAMP)
 book-zh-cached: book-en
 	$(BIN)/python tools/i18n html
 
+# ruff, and actionlint on the GitHub workflows (nothing here can run them: this is their test)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	bash tools/actionlint
 
 kit: $(STAMP)
 	$(BIN)/python tools/build-kit

@@ -26,7 +26,11 @@ itself, a sentence naming it), and ``{{ version }}``.
 The PDF (LaTeX builders only). A code cell tagged ``hide-input`` (plotting boilerplate, behind a
 toggle in HTML) prints only its output: paper has no toggle. A reference to a numbered exercise
 on another page is pointed at the label sphinx-exercise writes (``exercise:<label>``); sphinx-exercise
-1.2 does that only for references within a page, and the others printed "Exercise ??".
+1.2 does that only for references within a page, and the others printed "Exercise ??". The PDF
+numbers as the HTML does: each chapter sets LaTeX's chapter counter from its file name before its
+heading (``chapters/00-layouts`` is Chapter 0, its equations (0.1), …), the first appendix starts
+LaTeX's appendix (A, B, …), every other page of the toc prints unnumbered, and sections are
+unnumbered everywhere, as in the HTML.
 """
 
 import re
@@ -213,10 +217,38 @@ class _ExerciseReferencesAcrossPages(SphinxPostTransform):
             ref.replace_self(new)
 
 
+class _ChapterNumbersInPrint(SphinxPostTransform):
+    """Before each page's heading in the PDF, set LaTeX's chapter counter to the page's number
+    (``chapter_numbers``): LaTeX would count the chapters from 1 and letter no appendix."""
+
+    builders = ("latex",)
+    default_priority = 900
+
+    def run(self, **kwargs):
+        order = _reading_order(self.env)
+        numbers = chapter_numbers(order)
+        letters = [n for n in numbers.values() if isinstance(n, str)]
+        for page in list(self.document.findall(addnodes.start_of_file)):
+            doc = page.get("docname")
+            if doc not in order:  # jupyterbook-latex's parts are start_of_file nodes too
+                continue
+            number = numbers.get(doc)
+            if number is None:        # references, execution statistics: no number, as in HTML
+                latex = r"\setcounter{secnumdepth}{-1}"
+            elif isinstance(number, int):
+                latex = rf"\setcounter{{secnumdepth}}{{0}}\setcounter{{chapter}}{{{number - 1}}}"
+            else:                     # \appendix sets the counter to 0 and prints it as a letter
+                latex = ((r"\appendix" if number == letters[0] else "")
+                         + r"\setcounter{secnumdepth}{0}"
+                         + rf"\setcounter{{chapter}}{{{ord(number) - ord('A')}}}")
+            page.insert(0, nodes.raw("", latex + "\n", format="latex"))
+
+
 def setup(app):
     app.add_post_transform(_PrintWithoutHiddenInputs)
     app.add_post_transform(_CodeWithoutModifierLetters)
     app.add_post_transform(_ExerciseReferencesAcrossPages)
+    app.add_post_transform(_ChapterNumbersInPrint)
     app.connect("builder-inited", _downloads)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     # after the toctree collector (priority 500) has assigned its numbers

@@ -5,8 +5,10 @@ VJP returns ∂z/∂(each input). ``backward()`` on a scalar z visits the graph 
 topological order, so each node's gradient is complete before it is passed on, and where a node
 feeds several operations the gradients it receives **add** (the multivariable chain rule:
 ∂z/∂v = Σ over the uses c of v of VJP_c(∂z/∂c)). Gradients are in denominator layout: ``v.grad``
-has the shape of ``v.value``. The VJPs are the package's own rules (linear layer, elementwise rule,
-losses), so the engine adds bookkeeping only.
+has the shape of ``v.value``. ``backward()`` returns the gradients of its graph, {v: ∂z/∂v}, and
+``v.grad`` reads those of the latest call: a node that graph does not reach has none (reading it
+raises), so a gradient of an earlier graph is never taken for the current one. The VJPs are the
+package's own rules (linear layer, elementwise rule, losses), so the engine adds bookkeeping only.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from .network import (
 class Node:
     """A value in the graph: ``value`` (an array), ``grad`` (∂z/∂value after ``z.backward()``)."""
 
+    __array_ufunc__ = None  # 2 * x, A @ x: NumPy leaves them to Node's reflected operators
+    _latest: dict = {}  # {v: ∂z/∂v} of the latest backward(), whatever its z: what .grad reads
+
     def __init__(self, value, parents=(), vjp=None, name=""):
         self.value = value
-        self.grad = None  # ∂z/∂value, shape of value, set by backward()
         self.parents = tuple(parents)
         self.vjp = vjp  # ∂z/∂(this node) -> tuple of ∂z/∂(each parent)
         self.name = name
@@ -37,41 +41,61 @@ class Node:
     def __repr__(self):
         return f"Node({self.name or 'unnamed'}, shape {np.shape(self.value)})"
 
+    @property
+    def grad(self) -> np.ndarray:
+        """∂z/∂value for the z of the latest ``backward()``, shape of value; an error if z does not
+        depend on this node (its ∂z/∂value is 0), never the gradient of an earlier graph."""
+        if self not in Node._latest:
+            raise ValueError(
+                f"{self!r} is not in the graph of the latest backward(): that z does not depend on "
+                "it; for the gradients of an earlier z, keep the mapping its backward() returned"
+            )
+        return Node._latest[self]
+
+    # operators: a number or an array on either side becomes a constant leaf
     def __add__(self, other):
-        return add(self, other)
+        return add(self, _operand(other))
+
+    def __radd__(self, other):
+        return add(_operand(other), self)
 
     def __matmul__(self, other):
-        return matmul(self, other)
+        return matmul(self, _operand(other))
+
+    def __rmatmul__(self, other):
+        return matmul(_operand(other), self)
 
     def __mul__(self, other):
-        return multiply(self, other)
+        return multiply(self, _operand(other))
+
+    def __rmul__(self, other):
+        return multiply(_operand(other), self)
 
     @property
     def T(self):  # noqa: N802  (NumPy's name)
         return transpose(self)
 
-    def backward(self) -> None:
-        """∂z/∂v for every node v that z = self depends on, accumulated over all paths.
+    def backward(self) -> dict[Node, np.ndarray]:
+        """{v: ∂z/∂v} for every node v that z = self depends on, accumulated over all paths.
 
-        z must be a scalar. Each call computes the gradients afresh: unlike PyTorch it replaces,
-        not adds to, the gradients of an earlier call. Resets and fills ``.grad`` only on the
-        nodes z depends on; any other node keeps what an earlier call left (its ∂z/∂v is 0).
+        z must be a scalar. Each call computes the gradients afresh (unlike PyTorch, it never adds
+        to an earlier call's) and makes them what ``.grad`` reads: on a node z does not depend on,
+        ``.grad`` then raises instead of giving an earlier graph's gradient.
         """
         if np.size(self.value) != 1:
             raise ValueError(
                 f"backward() needs a scalar z; {self!r} has shape {np.shape(self.value)}: "
                 "reduce it first (e.g. with total or a loss)"
             )
-        order = topological_order(self)
-        for node in order:
-            node.grad = None
-        self.grad = np.ones_like(self.value)  # ∂z/∂z = 1
-        for node in reversed(order):  # outputs before inputs: node.grad is complete here
-            if node.vjp is None or node.grad is None:
+        grads = {self: np.ones_like(self.value)}  # ∂z/∂z = 1
+        for node in reversed(topological_order(self)):  # outputs first: grads[node] is complete
+            if node.vjp is None or node not in grads:
                 continue
-            for parent, g in zip(node.parents, node.vjp(node.grad), strict=True):
+            for parent, g in zip(node.parents, node.vjp(grads[node]), strict=True):
                 # several uses of one value: their contributions add
-                parent.grad = g if parent.grad is None else parent.grad + g
+                grads[parent] = grads[parent] + g if parent in grads else g
+        Node._latest = grads
+        return grads
 
 
 def topological_order(output: Node) -> list[Node]:
@@ -95,8 +119,19 @@ def topological_order(output: Node) -> list[Node]:
 
 
 def variable(value, name: str = "") -> Node:
-    """A leaf: an input or a parameter whose gradient ``backward()`` fills in."""
-    return Node(_checks.array(name or "value", value), name=name)
+    """A leaf: an input or a parameter whose gradient ``backward()`` computes.
+
+    It holds a read-only copy of ``value``: changing the caller's array after the forward pass
+    cannot change the values the backward pass uses.
+    """
+    value = np.array(_checks.array(name or "value", value))  # a copy, never the caller's array
+    value.flags.writeable = False
+    return Node(value, name=name)
+
+
+def _operand(x) -> Node:
+    """x if it is a node, else a constant leaf holding it (so that 2 * x and A @ x are nodes)."""
+    return x if isinstance(x, Node) else variable(x, "constant")
 
 
 def _node(x, name: str) -> Node:

@@ -102,10 +102,23 @@ def _norm_args(X, gamma, beta, eps, what: str):
 
 
 def _normalize(X: np.ndarray, axis: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(X̂, σ): X̂ = (X − μ)/σ along ``axis``, σ = √(var + ε) with keepdims."""
-    mu = X.mean(axis=axis, keepdims=True)  # μ = mean along the axis
-    sigma = np.sqrt(X.var(axis=axis, keepdims=True) + eps)  # σ = √(v + ε), v the biased variance
-    return (X - mu) / sigma, sigma  # X̂ = (X − μ)/σ
+    """(X̂, σ): X̂ = (X − μ)/σ along ``axis``, σ = √(v + ε) with keepdims.
+
+    μ and v are computed on X/c, c = 2ᵏ ≥ 1 with |X/c| < 2 along the axis. Dividing by a power of two
+    is exact, so the results are the formula's to the last bit, but v no longer overflows: formed
+    directly, |X| ≳ 1e154 gives v = inf, σ = inf, X̂ = 0 and zero gradients.
+    """
+    c = np.ldexp(1.0, np.maximum(np.frexp(np.abs(X).max(axis=axis, keepdims=True))[1] - 1, 0))
+    Xc = X / c
+    D = Xc - Xc.mean(axis=axis, keepdims=True)  # (X − μ)/c, μ the mean along the axis
+    if np.any(np.abs(D) > np.finfo(np.float64).max / c):
+        raise ValueError(
+            f"X has shape {X.shape} and entries up to {np.abs(X).max():.3g}: X − μ overflows "
+            "float64 (beyond 1.8e308); scale X down (normalisation does not depend on the scale)"
+        )
+    v = np.mean(D * D, axis=axis, keepdims=True)  # v/c², v the biased variance
+    sigma = np.where(v > 0, c * np.sqrt(v + eps / c / c), np.sqrt(eps))  # σ = c √(v/c² + ε/c²)
+    return c * D / sigma, sigma  # X̂ = (X − μ)/σ
 
 
 def _normalize_vjp(Xhat, sigma, dXhat, axis: int) -> np.ndarray:

@@ -26,7 +26,8 @@ from tolerances import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, MATRIX_SHAPES
 def _gradients(build, *values):
     """∂z/∂(each input) from the engine, for z = build(*input nodes)."""
     nodes = [variable(v, name=f"x{i}") for i, v in enumerate(values)]
-    build(*nodes).backward()
+    grads = build(*nodes).backward()
+    assert all(grads[n] is n.grad for n in nodes)  # the mapping backward() returns, and .grad
     return [n.grad for n in nodes]
 
 
@@ -155,21 +156,39 @@ def test_backward_twice_gives_the_same_gradients_not_double(rng):
 def test_nodes_off_the_path_get_no_gradient(rng):
     x, y = variable(rng.normal(size=3)), variable(rng.normal(size=3))
     unused = x * y
-    z = total(x * x)
-    z.backward()
-    assert y.grad is None and unused.grad is None and x.grad.shape == (3,)
+    grads = total(x * x).backward()
+    assert y not in grads and unused not in grads and x.grad.shape == (3,)
+    for node in (y, unused):
+        with pytest.raises(ValueError, match="is not in the graph of the latest backward"):
+            node.grad  # noqa: B018  (the read must raise)
 
 
-def test_a_node_off_the_second_graph_keeps_its_stale_gradient(rng):
-    # z1 = Σ a ⊙ b, then z2 = Σ a ⊙ a: b is not in z2's graph, so backward() leaves b.grad as z1 set
-    # it (documented), although ∂z2/∂b = 0; a.grad is replaced by 2a, not added to.
-    A, B = rng.normal(size=3), rng.normal(size=3)
-    a, b = variable(A), variable(B)
-    total(a * b).backward()
-    np.testing.assert_array_equal(b.grad, A)
-    total(a * a).backward()
-    np.testing.assert_array_equal(b.grad, A)  # stale: from the first call
-    np.testing.assert_allclose(a.grad, 2 * A, rtol=EXACT_RTOL)  # replaced, not B + 2A
+def test_a_parameter_that_drops_out_of_the_graph_gets_no_stale_gradient(rng):
+    # A training loop whose step 2 no longer uses q: z1 = Σ p ⊙ q, then z2 = Σ p ⊙ p. ∂z2/∂q = 0, so
+    # step 1's ∂z1/∂q = p must not be what q.grad gives after step 2 (an update would apply it).
+    P, Q = rng.normal(size=3), rng.normal(size=3)
+    p, q = variable(P, "p"), variable(Q, "q")
+    total(p * q).backward()                   # step 1
+    np.testing.assert_array_equal(q.grad, P)  # ∂z1/∂q = p, by hand
+    total(p * p).backward()                   # step 2: q is not in the graph
+    with pytest.raises(ValueError, match=r"Node\(q, shape \(3,\)\) is not in the graph of the latest "
+                                         r"backward\(\)"):
+        q.grad  # noqa: B018  (the read must raise)
+    np.testing.assert_allclose(p.grad, 2 * P, rtol=EXACT_RTOL)  # ∂z2/∂p = 2p, replaced, not Q + 2P
+
+
+def test_backward_returns_the_gradients_of_its_own_graph(rng):
+    # The mapping {node: ∂z/∂node} keeps each graph's gradients; .grad reads the latest backward().
+    P, Q = rng.normal(size=3), rng.normal(size=3)
+    p, q = variable(P, "p"), variable(Q, "q")
+    z1 = total(p * q)
+    grads1 = z1.backward()
+    grads2 = total(p * p).backward()
+    np.testing.assert_array_equal(grads1[q], P)  # by hand: ∂z1/∂q = p, ∂z1/∂p = q
+    np.testing.assert_array_equal(grads1[p], Q)
+    np.testing.assert_allclose(grads2[p], 2 * P, rtol=EXACT_RTOL)
+    assert q not in grads2 and grads2[p] is p.grad
+    assert grads1[z1] == 1.0  # ∂z/∂z
 
 
 def test_topological_order_puts_parents_first_and_the_output_last(rng):
@@ -194,6 +213,57 @@ def test_deep_chain_has_no_recursion_limit():
         derivative *= 1 - h.value.item() ** 2
     total(h).backward()
     assert x.grad.item() == pytest.approx(derivative, rel=1e-12)
+
+
+# --- leaves own their values; numbers and arrays on either side of an operator --------------------
+
+def test_mutating_the_callers_array_after_the_forward_pass_changes_nothing(rng):
+    # The caller changes X and W in place between forward and backward: the gradients are still
+    # those at the forward's values (oracle: central differences at the original arrays).
+    X, W, C = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=(4, 2))
+    X0, W0 = X.copy(), W.copy()
+    x, w = variable(X), variable(W)
+    z = total(tanh(x @ w) * variable(C))
+    X += 1.0
+    W *= -2.0
+    z.backward()
+    np.testing.assert_allclose(x.grad, numeric_gradient(lambda X_: np.sum(np.tanh(X_ @ W0) * C), X0),
+                               rtol=FD_RTOL, atol=FD_ATOL)
+    np.testing.assert_allclose(w.grad, numeric_gradient(lambda W_: np.sum(np.tanh(X0 @ W_) * C), W0),
+                               rtol=FD_RTOL, atol=FD_ATOL)
+    with pytest.raises(ValueError, match="read-only"):  # nor through the node
+        x.value += 1.0
+
+
+X_SHAPE = (3, 4)
+_C, _A, _B = (np.random.default_rng(7).normal(size=s) for s in [X_SHAPE, (2, 3), (4, 2)])
+OPERAND_CASES = {  # the engine's expression, the same with autograd's operations
+    "2 * x": (lambda x: 2 * x, lambda x: 2 * x),
+    "x * 2": (lambda x: x * 2, lambda x: x * 2),
+    "np.float64(2) * x": (lambda x: np.float64(2.0) * x, lambda x: 2 * x),
+    "C * x": (lambda x: _C * x, lambda x: anp.multiply(_C, x)),
+    "x * C": (lambda x: x * _C, lambda x: anp.multiply(x, _C)),
+    "1.5 + x": (lambda x: 1.5 + x, lambda x: 1.5 + x),
+    "x + 1.5": (lambda x: x + 1.5, lambda x: x + 1.5),
+    "C + x": (lambda x: _C + x, lambda x: anp.add(_C, x)),
+    "A @ x": (lambda x: _A @ x, lambda x: anp.dot(_A, x)),
+    "x @ B": (lambda x: x @ _B, lambda x: anp.dot(x, _B)),
+}
+
+
+@pytest.mark.parametrize("case", OPERAND_CASES)
+def test_numbers_and_arrays_on_either_side_of_an_operator(rng, case):
+    engine, oracle = OPERAND_CASES[case]
+    X = rng.normal(size=X_SHAPE)
+    assert isinstance(engine(variable(X)), Node)
+    C = rng.normal(size=np.shape(oracle(X)))
+    _check_against_oracles(lambda x: total(engine(x) * variable(C)),
+                           lambda x: anp.sum(oracle(x) * C), [X])
+
+
+def test_an_operand_that_is_no_number_is_named():
+    with pytest.raises(ValueError, match="constant must be a real numeric array; got str"):
+        variable(np.ones(2)) * "2"
 
 
 # --- refusals name the shapes ---------------------------------------------------------------------

@@ -198,6 +198,45 @@ def test_norm_against_oracles(rng, name, m, n):
         _assert_close_fd(g, want_fd)
 
 
+@pytest.mark.parametrize("name", NORMS)
+def test_norm_of_huge_inputs_is_the_scaled_ordinary_one(rng, name):
+    # At |X| ~ 1e160 the variance (~1e320) overflows float64 if formed directly (σ = inf, Y = β,
+    # dX = 0). Normalisation is scale invariant up to ε: Y(sX) = Y(X), and through X ↦ sX the chain
+    # rule gives s·dX(sX) = dX(X), dγ and dβ unchanged; here ε/s² ≈ 1e-325 is below every rounding.
+    # Oracle: the formula written out with autograd at the ordinary scale, with ε = 0.
+    f, f_backward, axis = NORMS[name]
+    s = 1e160
+    X, gamma, beta, dY = _normal(rng, (5, 4), 4, 4, (5, 4))
+
+    def by_hand(X, gamma, beta):  # ε = 0
+        D = X - anp.mean(X, axis=axis, keepdims=True)
+        return gamma * D / anp.sqrt(anp.mean(D**2, axis=axis, keepdims=True)) + beta
+
+    _assert_exact(f(s * X, gamma, beta), by_hand(X, gamma, beta))
+    for argnum, (g, scale) in enumerate(zip(f_backward(s * X, gamma, beta, dY), (s, 1, 1),
+                                            strict=True)):
+        _assert_exact(scale * g, grad(lambda *a: anp.sum(dY * by_hand(*a)), argnum)(X, gamma, beta))
+    # a row (layer_norm) or column (batch_norm) that is constant and huge: X̂ = 0, dX = γ(dY − mean)/√ε
+    Xc = np.full((3, 3), 1e200)
+    np.testing.assert_array_equal(f(Xc, gamma[:3], beta[:3]), np.broadcast_to(beta[:3], (3, 3)))
+    gc = dY[:3, :3] * gamma[:3]
+    _assert_exact(f_backward(Xc, gamma[:3], beta[:3], dY[:3, :3]).dX,
+                  (gc - gc.mean(axis=axis, keepdims=True)) / np.sqrt(EPS))
+
+
+@pytest.mark.parametrize("name", NORMS)
+def test_norm_refuses_x_minus_its_mean_beyond_float64(name):
+    # 1.7e308 twice and -1.7e308 once: X − μ = -2.3e308 has no float64 value; refused, not nan.
+    X = np.array([[1.7e308, 1.7e308, -1.7e308]] * 2)
+    X = X if name == "layer_norm" else X.T
+    n = X.shape[1]
+    for call in (lambda: NORMS[name][0](X, np.ones(n), np.zeros(n)),
+                 lambda: NORMS[name][1](X, np.ones(n), np.zeros(n), np.ones(X.shape))):
+        with pytest.raises(ValueError, match=rf"X has shape \({X.shape[0]}, {n}\) and entries up "
+                                             r"to 1.7e\+308: X − μ overflows float64"):
+            call()
+
+
 def test_layer_norm_rows_are_independent_batch_norm_rows_are_coupled(rng):
     # The Jacobian ∂vec Y/∂vec X in blocks of n × n: block (i, j) = ∂Y_i,:/∂X_j,:. Layer norm is
     # block diagonal; batch norm has non-zero blocks off the diagonal.

@@ -4,7 +4,12 @@ The PDF is rebuilt (``tools/build-pdf``) when it is missing or older than a sour
 Its text layer must hold every chapter title of ``_toc.yml`` and every Chinese phrase of the book's
 prose (the seed's quotes, the glossary) as text; no "??" of an unresolved reference; no TeX macro
 left raw (``\\frac``, ``\\partial``, …) except where the book prints code that contains one; page
-numbers on the pages and a table of contents; one image per figure a notebook outputs. XeLaTeX and
+numbers on the pages and a table of contents; one image per figure a notebook outputs. It numbers as
+the HTML does (``test_pdf_numbers_as_html``): chapter N is the file ``chapters/NN-…`` (heading and
+running head), appendices are lettered, each chapter's labelled equations are (N.1), (N.2), … and
+every ``{eq}`` reference prints that number, its exercises are Exercise N.1, …; English apostrophes
+and quotes are not set as full-width Chinese marks, and the Chinese quoted in English prose keeps
+its quotes tight. XeLaTeX and
 poppler-utils come from ``tools/ensure-tex`` (``make test-pdf`` runs it): missing, it is an error,
 never a skip. ``test_pdf_checks_bite`` proves on a broken text layer that the checks report it.
 """
@@ -27,6 +32,11 @@ SOURCES = ["_config.yml", "_toc.yml", "references.bib", "_ext", "_latex", "mathc
 RAW_TEX = re.compile(r"\\(frac|partial|mathbb|mathbf|operatorname|left|right|begin|sum|top|quad)\b")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
 PAGES_PER_DOCUMENT = (2, 30)  # the PDF's page count must lie between these times the toc's size
+NUMBER_WORDS = ("ZERO ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE TEN ELEVEN TWELVE THIRTEEN "
+                "FOURTEEN FIFTEEN SIXTEEN SEVENTEEN EIGHTEEN NINETEEN").split()  # fncychap's Bjarne
+EQUATION_NUMBER = re.compile(r"\s{2,}\(([0-9A-Z]+\.\d+)\)\s*$")  # ends its line, at the right margin
+CURLY_QUOTES = "‘’“”"  # English punctuation in this book, never a full-width Chinese mark
+CHINESE_QUOTE = re.compile(r'"([\u3400-\u9fff][^"\n]*[\u3400-\u9fff])"')  # printed “…”
 
 
 def toc_docs(root: Path = ROOT) -> list[Path]:
@@ -118,6 +128,110 @@ def text_problems(text: str, titles: list[str], chinese: list[str], code: str) -
     return problems
 
 
+def chapters(docs: list[Path]) -> list[dict]:
+    """What the HTML numbers, read from the sources: for each chapter (``chapters/NN-…``: N) and
+    appendix (``chapters/appendix-*``: A, B, … in toc order) its number, title, labelled
+    equations in order, ``{eq}`` references and number of exercises."""
+    found, letters = [], iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for path in docs:
+        if match := re.match(r"(\d+)-", path.name):
+            number = str(int(match.group(1)))
+        elif path.name.startswith("appendix-"):
+            number = next(letters)
+        else:
+            continue
+        prose = "\n".join(_text(c["source"]) for c in _cells(path) if c["cell_type"] == "markdown")
+        found.append({
+            "number": number, "title": title(path),
+            "equations": re.findall(r"^`{3,}\{math\}[^\n]*\n(?::(?!label:)[^\n]*\n)*:label:\s*(\S+)",
+                                    prose, re.M),
+            "references": re.findall(r"\{eq\}`([^`<>]+)`", prose),
+            "exercises": len(re.findall(r"^`{3,}\{exercise\}", prose, re.M)),
+        })
+    return found
+
+
+def _heading(title: str) -> re.Pattern:
+    """A chapter's heading as it prints: CHAPTER ZERO (or 0), or APPENDIX A, then the title."""
+    words = r"\s+".join(re.escape(w) for w in title.upper().split())
+    return re.compile(rf"(CHAPTER|APPENDIX)\s+(\S+)\s+{words}")
+
+
+def numbering_problems(text: str, chapters: list[dict]) -> list[str]:
+    """Where a PDF's text layer numbers chapters, equations or exercises unlike the HTML."""
+    problems, starts = [], []
+    for chapter in chapters:
+        number, name = chapter["number"], chapter["title"]
+        kind = "CHAPTER" if number.isdigit() else "APPENDIX"
+        word = NUMBER_WORDS[int(number)] if number.isdigit() and int(number) < 20 else number
+        heading = _heading(name).search(text)
+        if heading is None:
+            problems.append(f"no heading for {name!r}")
+            continue
+        if (heading.group(1), heading.group(2)) not in {(kind, word), (kind, number)}:
+            problems.append(f"{name!r} is headed {heading.group(1)} {heading.group(2)}, "
+                            f"not {kind} {word}")
+        starts.append((heading.start(), chapter))
+        # the running head of its even pages: "Chapter 0. Layouts: …", "Appendix A. Identities"
+        head = re.compile(r"(Chapter|Appendix) ([0-9A-Z]+)\. " + r"\s+".join(
+            re.escape(w) for w in name.split()) + r"[ \t]*($|\f)", re.M)
+        printed = {m.group(1) + " " + m.group(2) for m in head.finditer(text)}
+        if printed != {kind.capitalize() + " " + number}:
+            problems.append(f"running head of {name!r}: {sorted(printed)}, "
+                            f"not {kind.capitalize()} {number}")
+    starts.sort(key=lambda start: start[0])
+    label_number = {label: f"{c['number']}.{k}" for c in chapters
+                    for k, label in enumerate(c["equations"], start=1)}
+    # an equation's number ends a line near the right margin (a table cell's reference does not)
+    lengths = sorted(len(line.rstrip()) for line in text.splitlines())
+    margin = 0.75 * lengths[int(0.95 * (len(lengths) - 1))] if lengths else 0
+    ends = [start for start, _ in starts[1:]] + [len(text)] if starts else []
+    for (start, chapter), end in zip(starts, ends, strict=True):
+        body, number = text[start:end], chapter["number"]
+        expected = [f"{number}.{k}" for k in range(1, len(chapter["equations"]) + 1)]
+        printed = [m.group(1) for line in body.splitlines() if len(line.rstrip()) >= margin
+                   if (m := EQUATION_NUMBER.search(line))]
+        if printed != expected:
+            problems.append(f"equations of {chapter['title']!r} numbered {printed}, not {expected}")
+        for label in sorted(set(chapter["references"])):
+            if label in label_number and f"({label_number[label]})" not in body:
+                problems.append(f"{chapter['title']!r}: the reference to {label} does not print "
+                                f"({label_number[label]})")
+        flat = " ".join(body.split())
+        for k in range(1, chapter["exercises"] + 1):
+            if f"Exercise {number}.{k}" not in flat:
+                problems.append(f"{chapter['title']!r}: no Exercise {number}.{k}")
+    return problems
+
+
+def prose_of(docs: list[Path]) -> str:
+    """The Markdown prose of the book, without its code and math."""
+    prose = "\n".join(_text(c["source"]) for p in docs for c in _cells(p)
+                      if c["cell_type"] == "markdown")
+    return re.sub(r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$", " ", prose, flags=re.S)
+
+
+def quote_problems(text: str, xml: str, prose: str) -> list[str]:
+    """Curly quotes and apostrophes set in a Chinese font (full width: "04’ s", a gap that
+    pdftotext does not show, so read from ``pdftohtml -xml``, which names each piece's font), and
+    Chinese quoted in English prose whose quotes stand apart from it ("“ 出现")."""
+    fonts = dict(re.findall(r'<fontspec id="(\d+)"[^>]*family="([^"]*)"', xml))
+    problems = []
+    for page, body in re.findall(r'<page number="(\d+)"(.*?)</page>', xml, flags=re.S):
+        wide = [re.sub(r"<[^>]+>", "", piece) for font, piece
+                in re.findall(r'<text [^>]*font="(\d+)"[^>]*>(.*?)</text>', body)
+                if "Fandol" in fonts.get(font, "") and any(q in piece for q in CURLY_QUOTES)]
+        if wide:
+            problems.append(f"page {page}: {len(wide)} curly quotes set in a Chinese font "
+                            f"(full width), e.g. {wide[0]!r}")
+    flat = " ".join(text.split())
+    for quoted in sorted(set(CHINESE_QUOTE.findall(prose))):
+        for end in (f"“{quoted[0]}", f"{quoted[-1]}”"):
+            if end not in flat:
+                problems.append(f"Chinese quote {quoted[:12]!r}: {end!r} not in the text")
+    return problems
+
+
 def _run(*command: str) -> str:
     if shutil.which(command[0]) is None:
         pytest.fail(f"{command[0]} is missing: install poppler-utils (bash tools/ensure-tex)")
@@ -156,6 +270,19 @@ def test_pdf_text(pdf):
     assert not problems, "\n".join(problems)
 
 
+def test_pdf_numbers_as_html(pdf):
+    docs = toc_docs()
+    text = _run("pdftotext", "-layout", str(pdf), "-")
+    found = chapters(docs)
+    assert [c["number"] for c in found][:3] == ["0", "1", "2"] and "A" in [c["number"] for c in found]
+    assert sum(len(c["equations"]) for c in found) >= 50 and "04’s" in " ".join(text.split())
+    prose = prose_of(docs)
+    assert len(CHINESE_QUOTE.findall(prose)) >= 3  # the seed's rules, quoted in the chapters
+    xml = _run("pdftohtml", "-xml", "-i", "-stdout", str(pdf))
+    problems = numbering_problems(text, found) + quote_problems(text, xml, prose)
+    assert not problems, "\n".join(problems)
+
+
 def test_pdf_pages_and_figures(pdf):
     info = _run("pdfinfo", str(pdf))
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
@@ -186,3 +313,48 @@ def test_pdf_checks_bite():
     ], problems
     assert text_problems("no numbers\fnone here\f", [], [], "") == [
         "page numbers on only 0 of 2 pages", "no table of contents"]
+
+
+def test_numbering_checks_bite():
+    found = [{"number": "0", "title": "Layouts", "equations": ["lay-a", "lay-b"],
+              "references": ["lay-b", "id-a"], "exercises": 1},
+             {"number": "A", "title": "Identities", "equations": ["id-a"], "references": [],
+              "exercises": 0}]
+    wide = " " * 60
+    right = "\n".join(["x" * 80] * 20)  # the text's right margin
+    good = (f"{right}\fCHAPTER\n\n  ZERO\n\nLAYOUTS\n{wide}y = f(x){wide}(0.1)\n"
+            f"{wide}z = g(y){wide}(0.2)\nby (0.2) and (A.1); see Exercise 0.1.\n"
+            f"table   (0.1)\n8     Chapter 0. Layouts\f"
+            f"APPENDIX\n A\n IDENTITIES\n{wide}a = b{wide}(A.1)\n10   Appendix A. Identities\n")
+    assert numbering_problems(good, found) == []
+    bad = (good.replace("ZERO", "ONE").replace("(0.", "(1.").replace("Chapter 0.", "Chapter 1.")
+           .replace("Exercise 0.1", "Exercise 1.1").replace("(A.1)", "(1.1)"))
+    assert numbering_problems(bad, found) == [
+        "'Layouts' is headed CHAPTER ONE, not CHAPTER ZERO",
+        "running head of 'Layouts': ['Chapter 1'], not Chapter 0",
+        "equations of 'Layouts' numbered ['1.1', '1.2'], not ['0.1', '0.2']",
+        "'Layouts': the reference to id-a does not print (A.1)",
+        "'Layouts': the reference to lay-b does not print (0.2)",
+        "'Layouts': no Exercise 0.1",
+        "equations of 'Identities' numbered ['1.1'], not ['A.1']",
+    ]
+    assert numbering_problems("CHAPTER ZERO LAYERS", found) == [
+        "no heading for 'Layouts'", "no heading for 'Identities'"]
+
+
+def test_quote_checks_bite():
+    fonts = ('<fontspec id="3" size="15" family="GXYTKN+FreeSerif-Identity-H"/>'
+             '<fontspec id="9" size="15" family="CBKANV+FandolSong"/>')
+    prose = 'the seed\'s rule "出现标量的地方就出现转置" (where'
+    good = (f'{fonts}<page number="7"><text top="1" left="1" font="3">the seed’s rule “</text>'
+            '<text top="1" left="9" font="9">出现标量的地方就出现转置</text>'
+            '<text top="1" left="99" font="3">” (where</text></page>')
+    text = "the seed’s rule “出现标量的地方就出现转置” (where"
+    assert quote_problems(text, good, prose) == []
+    wide = good.replace('font="3">the seed’s', 'font="3">the seed</text><text font="9">’</text>'
+                        '<text font="3">s')
+    assert quote_problems("the seed’ s rule “ 出现标量的地方就出现转置 ” (where", wide, prose) == [
+        "page 7: 1 curly quotes set in a Chinese font (full width), e.g. '’'",
+        "Chinese quote '出现标量的地方就出现转置': '“出' not in the text",
+        "Chinese quote '出现标量的地方就出现转置': '置”' not in the text",
+    ]
