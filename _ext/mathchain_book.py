@@ -31,8 +31,13 @@ numbers as the HTML does: each chapter sets LaTeX's chapter counter from its fil
 heading (``chapters/00-layouts`` is Chapter 0, its equations (0.1), …), the first appendix starts
 LaTeX's appendix (A, B, …), every other page of the toc prints unnumbered, and sections are
 unnumbered everywhere, as in the HTML.
+
+Notebooks run by the build see ``MATHCHAIN_BOOK=1`` (set here, inherited by the kernels MyST-NB
+starts): ``chapters/_book.py`` then writes the book's roles (``{measured}``, ``{doc}``, …) into the
+Markdown a cell displays; run anywhere else, it writes plain Markdown.
 """
 
+import os
 import re
 import string
 from importlib.machinery import SourceFileLoader
@@ -245,6 +250,7 @@ class _ChapterNumbersInPrint(SphinxPostTransform):
 
 
 def setup(app):
+    os.environ["MATHCHAIN_BOOK"] = "1"  # for the kernels that execute the notebooks: chapters/_book.py
     app.add_post_transform(_PrintWithoutHiddenInputs)
     app.add_post_transform(_CodeWithoutModifierLetters)
     app.add_post_transform(_ExerciseReferencesAcrossPages)

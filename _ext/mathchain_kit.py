@@ -21,9 +21,12 @@ and writes it back as Markdown that any Jupyter renders:
 
 Cells: code cells are copied from the source notebook, with their tags and outputs (the cells the book
 removes too: later cells need them); a ``text/markdown`` output is replaced by its converted
-doctree. Each markdown cell is rebuilt from the doctree nodes whose source line falls in it (MyST-NB
-numbers lines ``10000 × (cell index + 1) + line``). A node this writer does not know stops the build,
-so no MyST construct can slip through unconverted.
+doctree. Run again in the kit, such a cell writes plain Markdown (``chapters/_book.py``, shipped beside
+the notebooks): the same text in English, but English in the 简体中文 kit too, whose outputs the book
+translated. There the cell is tagged ``nbval-ignore-output`` (and the kit's README says why); nbval
+checks its output in the English kit. Each markdown cell is rebuilt from the doctree nodes whose
+source line falls in it (MyST-NB numbers lines ``10000 × (cell index + 1) + line``). A node this
+writer does not know stops the build, so no MyST construct can slip through unconverted.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ WORDS = {
 KIT_DOCS = ("references",)          # pages besides the chapters that the kit holds
 NOTE_TARGET = "#run-it-yourself"    # the book's kit note links there (tools/add-kit-note)
 SKIP_IDS = re.compile(r"/|^(id\d+|index-\d+(-\d+)?|proof|(exercise|solution|proof)-content)$")
+TRANSLATED_OUTPUT = "nbval-ignore-output"  # the tag of a cell whose Markdown output is translated
 CELL_LINES = 10000                  # MyST-NB: line = 10000 * (cell index + 1) + line in the cell
 
 
@@ -511,6 +515,10 @@ def write_notebook(writer: MarkdownWriter, doctree, source: Path | None) -> nbfo
                     if converted is None:
                         raise KitError(f"{writer.docname}: cell {index}: markdown output not found")
                     output["data"]["text/markdown"] = converted
+                    if is_zh(writer.builder.config):  # translated: a re-run writes English
+                        tags = new.metadata.setdefault("tags", [])
+                        if TRANSLATED_OUTPUT not in tags:
+                            tags.append(TRANSLATED_OUTPUT)
             cells.append(new)
         else:
             cells.append(copy.deepcopy(cell))
