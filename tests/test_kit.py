@@ -16,6 +16,8 @@ pinned ``requirements.txt``; the intro links it through Sphinx's download role, 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
@@ -23,6 +25,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_loader
@@ -267,6 +270,34 @@ def readme_commands(readme: str) -> list[str]:
                                                                           ".venv/bin/jupyter"}]
 
 
+# Installed kits, outside the repository, one folder per kit (named by its SHA-256), so that the
+# JupyterLab test (tests/test_kit_lab.py) and a second run reuse the environment built from the
+# very same zip instead of installing it again. One cache per checkout; older kits' folders go.
+KIT_CACHE = Path(tempfile.gettempdir()) / (
+    "mathchain-kits-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:12])
+
+
+def installed_kit(kit: Path) -> Path:
+    """The kit's folder, unpacked and set up by its README's commands (once per kit); the folder
+    above it (outside the repository) is free for the tests' own files."""
+    digest = hashlib.sha256(kit.read_bytes()).hexdigest()[:16]
+    KIT_CACHE.mkdir(exist_ok=True)
+    with open(KIT_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test processes never install the same kit at once
+        where, done = KIT_CACHE / digest, KIT_CACHE / f"{digest}.installed"
+        if not done.is_file():
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir()
+            install_kit(kit, where)
+            done.write_text(kit.name)
+        for old in KIT_CACHE.glob("*.installed"):  # a kit of the same name built before this one
+            if old != done and old.read_text() == kit.name:
+                old.unlink()
+                shutil.rmtree(KIT_CACHE / old.stem, ignore_errors=True)
+    (folder,) = [p for p in where.iterdir() if p.name.startswith("mathchain-course-")]
+    return folder
+
+
 def install_kit(kit: Path, where: Path) -> Path:
     """Unpack ``kit`` in ``where`` and run its README's set-up commands; returns the kit folder."""
     with zipfile.ZipFile(kit) as zf:
@@ -283,13 +314,13 @@ def install_kit(kit: Path, where: Path) -> Path:
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_kit_runs_outside_the_repository(tmp_path_factory, language):
+def test_kit_runs_outside_the_repository(language):
     name = f"{build_kit.kit_name(build_kit.version(), language)}.zip"
     (kit,) = sorted(HTML.glob(f"_downloads/*/{name}")) or [None]
     assert kit is not None, f"no {name} in _build/html/_downloads (build the book: make book)"
-    where = tmp_path_factory.mktemp("kit")
+    folder = installed_kit(kit)
+    where = folder.parent
     assert not where.resolve().is_relative_to(ROOT), f"{where} is inside the repository"
-    folder = install_kit(kit, where)
     python, env = folder / ".venv" / "bin" / "python", _clean_env()
 
     # The kit's own mathchain, the version it names, and nothing else that the notebooks need.
