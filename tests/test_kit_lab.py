@@ -165,8 +165,12 @@ class Lab:
 
     def read(self, path: str) -> dict:
         """What notebook ``path`` (relative to the served folder) shows, once it has rendered."""
-        if path in self.facts:
-            return self.facts[path]
+        if path not in self.facts:
+            self.facts[path] = self.show(path)
+        return self.facts[path]
+
+    def show(self, path: str) -> dict:
+        """Open notebook ``path`` (closing the one before) and read it once it has rendered."""
         nb = json.loads((self.root / path).read_text(encoding="utf-8"))
         markdown = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
                     for c in nb["cells"] if c["cell_type"] == "markdown"]
@@ -190,7 +194,6 @@ class Lab:
         if path.split("/")[0] == "zh" or path.endswith("/zh.ipynb"):
             last["english"] = english_left(self.page, root=ACTIVE, skip=LAB_SKIP,
                                            outputs=".jp-OutputArea")
-        self.facts[path] = last
         return last
 
     def problems(self, path: str) -> list[str]:
@@ -323,3 +326,29 @@ def test_lab_checks_bite(jupyterlab):
     zh = jupyterlab.problems("planted/zh.ipynb")
     assert zh == ["planted/zh.ipynb: left in English: 'This paragraph was left in English.'",
                   "planted/zh.ipynb: left in English: 'checked: error 5e-11 at 3 sizes'"], zh
+
+
+SCREENSHOTS = Path(os.environ.get("MATHCHAIN_SCREENSHOT_DIR") or HTML.parent / "screenshots") / "kit"
+MAX_HEIGHT = 30_000  # pixels: a taller notebook is cut there
+
+
+@pytest.mark.parametrize("path", [p for language in LANGUAGES for p in _kit_notebooks(language)])
+def test_screenshot(jupyterlab, path):
+    """``make screenshots``: the notebook as JupyterLab shows it, whole (a picture, not a check)."""
+    jupyterlab.show(path)
+    page = jupyterlab.page
+    height = page.evaluate(f"""() => {{
+        const inner = document.querySelector('{ACTIVE} .jp-WindowedPanel-outer')
+                      || document.querySelector('{ACTIVE} .jp-Notebook');
+        return inner.scrollHeight + (window.innerHeight - inner.clientHeight);
+    }}""")
+    out = SCREENSHOTS / path.replace(".ipynb", ".png")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    try:
+        page.set_viewport_size({"width": 1280, "height": min(max(height, 900), MAX_HEIGHT)})
+        page.wait_for_timeout(500)  # JupyterLab lays the panels out again
+        page.screenshot(path=str(out))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 900})
+    assert out.is_file() and out.stat().st_size > 10_000, f"{path}: screenshot not written ({out})"
