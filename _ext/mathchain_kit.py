@@ -169,7 +169,7 @@ class MarkdownWriter:
 
     # anchors
     def anchors(self, node) -> str:
-        ids = [i for i in node.get("ids", []) if not SKIP_IDS.match(i)]
+        ids = [i for i in node.get("ids", []) if not SKIP_IDS.search(i)]
         if isinstance(node, nodes.math_block) and node.get("label"):
             ids = [node["label"]]
         return "".join(f'<a id="{i}"></a>' for i in ids)

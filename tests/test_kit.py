@@ -217,6 +217,8 @@ def test_kit_problems_bite(tmp_path):
                 data = data.replace(b"import numpy as np", b"import numpy", 1)
             if item.filename.endswith("02-scalar-by-vector.ipynb"):
                 data = data.replace(b"[(2.1)](", b"{eq}`sv-one-step` [(2.1)](", 1)
+            if item.filename.endswith("/_book.py"):
+                data += b"# an edit made after the kit was built\n"
             if not item.filename.endswith("01-vector-by-vector.ipynb"):
                 dst.writestr(item, data)
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(html / "b" / wheel.name, "w") as dst:
@@ -227,6 +229,7 @@ def test_kit_problems_bite(tmp_path):
             dst.writestr(item, data)
     problems = kit_problems(tmp_path / "html")
     assert problems == [
+        f"kit {kit.name}: its _book.py is not chapters/_book.py (stale kit: make book)",
         f"kit {kit.name}: chapter 01-vector-by-vector.ipynb missing (stale kit: make book)",
         f"kit {kit.name}: the code of 00-layouts.ipynb differs from chapters/00-layouts.ipynb "
         "(stale kit: make book)",
