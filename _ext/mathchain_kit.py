@@ -171,7 +171,8 @@ class MarkdownWriter:
     def anchors(self, node) -> str:
         ids = [i for i in node.get("ids", []) if not SKIP_IDS.search(i)]
         if isinstance(node, nodes.math_block) and node.get("label"):
-            ids = [node["label"]]
+            # the id Sphinx made of the label (equation-sm-dw for sm-dW): the one links point at
+            ids = [_fragment(i) for i in node["ids"] if i.startswith("equation-")] or [node["label"]]
         return "".join(f'<a id="{i}"></a>' for i in ids)
 
     def take_pending(self) -> str:

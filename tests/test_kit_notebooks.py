@@ -32,8 +32,8 @@ FIRST = [
 SECOND = [
     new_markdown_cell("# Vectors second\n\nBy {eq}`first-eq` of {doc}`00-first`, and chapter "
                       "{doc}`00-first`; back in {ref}`first-section`.\n\n"
-                      "```{math}\n:label: second-eq\na = b\\\\\nc = d\n```\n\n"
-                      "**Bold:** and (2 × 3), then {eq}`second-eq`.\n\n"
+                      "```{math}\n:label: second-Eq\na = b\\\\\nc = d\n```\n\n"
+                      "**Bold:** and (2 × 3), then {eq}`second-Eq`.\n\n"
                       "```{exercise}\n:label: ex-one\nShow it.\n```\n\n"
                       "```{solution} ex-one\n:class: dropdown\nLike this.\n```"),
     new_code_cell("display(Markdown(table))", metadata={
@@ -124,6 +124,8 @@ def test_equations_numbered_anchored_and_linked(kits):
     assert '<a id="first-eq"></a>\n\n$$\nJ = \\tfrac12 z^T z \\tag{0.1}\n$$' in first
     assert "See [(0.1)](#first-eq)." in first
     assert "By [(0.1)](00-first.ipynb#first-eq) of" in second
+    # a label with a capital: anchor and link both use the id Sphinx made of it (found in 03's sm-dW)
+    assert '<a id="second-eq"></a>' in second and "then [(1.1)](#second-eq)." in second
     # several lines: split, as the HTML book's MathJax gets them
     assert "$$\n\\begin{split}a = b\\\\\nc = d\\end{split} \\tag{1.1}\n$$" in second
 
