@@ -8,7 +8,8 @@ BOOK_FLAGS := --all -W -n --keep-going  # --all: a page re-runs its notebook eve
 NB_CACHE   := _build/.jupyter_cache
 
 # Tests that need the built book (or the PDF): run after it is built, not with the package tests.
-BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_statistics.py tests/test_pdf.py
+BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_kit_lab.py tests/test_statistics.py \
+               tests/test_pdf.py
 
 .PHONY: help book book-en book-zh book-zh-cached kit pdf tex test test-pdf lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
 
@@ -22,10 +23,11 @@ help:
 	@echo "make pdf          the PDF editions, _build/pdf/mathchain.pdf and mathchain-zh.pdf (installs XeLaTeX"
 	@echo "                  with apt-get if root)"
 	@echo "make test-pdf     make pdf, then check it with poppler-utils (CI runs it before make test)"
-	@echo "make lab          open the chapter notebooks in JupyterLab"
+	@echo "make lab          open the chapter notebooks in JupyterLab (with jupyterlab-myst)"
 	@echo "make notebooks    re-execute every chapter notebook in place (commit the fresh outputs)"
 	@echo "make bench        run the benchmarks, write benchmarks/RESULTS.md"
-	@echo "make screenshots  save a screenshot of every page of both editions to _build/screenshots/"
+	@echo "make screenshots  save a screenshot of every page of both editions to _build/screenshots/,"
+	@echo "                  and of every kit notebook in JupyterLab to _build/screenshots/kit/"
 	@echo "make clean        remove _build and caches (keeps .venv; rm -rf .venv to drop it)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -89,10 +91,11 @@ browser:
 test-built: $(STAMP)
 	$(BIN)/pytest tests/test_kit.py tests/test_statistics.py
 
-# Every page of both editions in Chromium. The full-page screenshots (a picture of each page, not a
-# check: about 100 s for the two editions) are make screenshots.
+# Every page of both editions in Chromium, and every notebook of both kits in JupyterLab (from the
+# kit's own environment, which test-built installed). The full-page screenshots (a picture of each
+# page, not a check: about 100 s for the two editions) are make screenshots.
 test-rendered: $(STAMP) browser
-	$(BIN)/pytest tests/test_rendered_book.py -k "not test_screenshot"
+	$(BIN)/pytest tests/test_rendered_book.py tests/test_kit_lab.py -k "not test_screenshot"
 
 # Fastest layer first: lint, package, notebooks, book build, the kit and statistics, the book in a browser.
 test: lint test-package test-notebooks test-book test-built test-rendered
@@ -103,10 +106,18 @@ test-pdf: pdf
 	$(BIN)/pytest tests/test_pdf.py
 
 screenshots: $(STAMP) browser
-	$(BIN)/pytest tests/test_rendered_book.py -k screenshot
+	$(BIN)/pytest tests/test_rendered_book.py tests/test_kit_lab.py -k screenshot
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+# The chapters' MyST sources in JupyterLab, with jupyterlab-myst (the extra [lab]; make test does not
+# install it). The kernels run with MATHCHAIN_BOOK=1 as in the book's build, so outputs saved here are
+# the book's (chapters/_book.py) and nbval still agrees with them.
+LAB_STAMP := $(VENV)/.lab-installed
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,book,lab]'
+	touch $@
+
+lab: $(LAB_STAMP)
+	MATHCHAIN_BOOK=1 $(BIN)/jupyter lab chapters/
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run-notebooks

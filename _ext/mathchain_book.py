@@ -26,7 +26,8 @@ option cannot do this: it counts from 1 in each part of the table of contents.
 
 Downloads. An HTML build first builds the course kit and the wheel (``tools/build-kit``, into
 ``_build/kit``), so a plain ``jupyter-book build`` serves fresh ones. Pages link them through MyST
-substitutions set here, whose file names carry ``mathchain.__version__``: ``{{ kit_link }}``,
+substitutions set here, whose file names carry ``mathchain.__version__``: ``{{ kit_link }}`` (the
+kit in the edition's language), ``{{ kit_other_link }}`` (the kit in the other language),
 ``{{ wheel_link }}`` and ``{{ pdf_link }}`` (the PDF of the same edition, ``pdf_path``:
 ``_build/pdf/mathchain.pdf`` for English, ``mathchain-zh.pdf`` for 简体中文; a download when
 ``make pdf`` has built it, otherwise a sentence saying how to build it; in the PDF itself, a
@@ -40,8 +41,13 @@ numbers as the HTML does: each chapter sets LaTeX's chapter counter from its fil
 heading (``chapters/00-layouts`` is Chapter 0, its equations (0.1), …), the first appendix starts
 LaTeX's appendix (A, B, …), every other page of the toc prints unnumbered, and sections are
 unnumbered everywhere, as in the HTML.
+
+Notebooks run by the build see ``MATHCHAIN_BOOK=1`` (set here, inherited by the kernels MyST-NB
+starts): ``chapters/_book.py`` then writes the book's roles (``{measured}``, ``{doc}``, …) into the
+Markdown a cell displays; run anywhere else, it writes plain Markdown.
 """
 
+import os
 import re
 import string
 from importlib.machinery import SourceFileLoader
@@ -173,21 +179,26 @@ def _downloads(app):
     version, subs = kit_tool.version(root), app.config.myst_substitutions
     subs["version"] = version
     zh = is_zh(app.config)  # the 简体中文 edition (tools/i18n)
-    if app.builder.format != "html":  # the PDF: no downloads to link
+    if app.builder.format != "html" or app.builder.name == "kit":  # the PDF, the kit: no downloads
         subs["kit_link"] = (f"课程套件 {version}（HTML 版提供下载）" if zh
                             else f"course kit {version} (a download of the HTML edition)")
+        subs["kit_other_link"] = (f"英文课程套件 {version}" if zh
+                                  else f"course kit {version} in Simplified Chinese")
         subs["wheel_link"] = f"`mathchain-{version}-py3-none-any.whl`"
         subs["pdf_link"] = "PDF 版（即本文档）" if zh else "PDF edition (this document)"
         return
     try:
-        wheel, kit = kit_tool.build(root / "_build" / "kit", root)
+        wheel, kit_en, kit_zh = kit_tool.build(root / "_build" / "kit", root)
     except SystemExit as exc:  # the tool's way of failing
         raise ExtensionError(f"tools/build-kit failed: {exc}") from None
     pdf = root / pdf_path(zh)
+    kit, other = (kit_zh, kit_en) if zh else (kit_en, kit_zh)
     kit_name, pdf_name = ("课程套件", "PDF 版") if zh else ("course kit", "PDF edition")
+    other_name = "英文课程套件" if zh else "course kit in Simplified Chinese"
     no_pdf = ("（`make pdf` 生成；本次构建未包含）" if zh
               else " (`make pdf` builds it; not part of this build)")
     subs["kit_link"] = f"{{download}}`{kit_name} {version} <{kit.relative_to(root)}>`"
+    subs["kit_other_link"] = f"{{download}}`{other_name} {version} <{other.relative_to(root)}>`"
     subs["wheel_link"] = f"{{download}}`{wheel.name} <{wheel.relative_to(root)}>`"
     subs["pdf_link"] = (f"{{download}}`{pdf_name} <{pdf.relative_to(root)}>`" if pdf.is_file()
                         else pdf_name + no_pdf)
@@ -272,6 +283,7 @@ class _ChapterNumbersInPrint(SphinxPostTransform):
 
 
 def setup(app):
+    os.environ["MATHCHAIN_BOOK"] = "1"  # for the kernels that execute the notebooks: chapters/_book.py
     app.add_post_transform(_PrintWithoutHiddenInputs)
     app.add_post_transform(_CodeWithoutModifierLetters)
     app.add_post_transform(_ExerciseReferencesAcrossPages)

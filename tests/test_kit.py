@@ -16,12 +16,16 @@ pinned ``requirements.txt``; the intro links it through Sphinx's download role, 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from importlib.machinery import SourceFileLoader
 from importlib.util import module_from_spec, spec_from_loader
@@ -88,45 +92,86 @@ def _root_pinning(tmp_path: Path, lines: list[str]) -> Path:
 
 # --- the kit served by the built book -------------------------------------------------------------
 
+RAW_MYST = re.compile(r"\{(doc|eq|ref|cite|numref|measured|identity|index|math)\}`|^```\{|:label:", re.M)
+CODE_SPAN = re.compile(r"``.+?``", re.S)  # a role shown as code (``{ref}`x` ``) is text, not MyST
+
+
 def kit_problems(html: Path, root: Path = ROOT) -> list[str]:
-    """Why the kit and wheel served from ``html`` are not today's (empty: they are)."""
+    """Why the kits and wheel served from ``html`` are not today's (empty: they are)."""
     version = build_kit.version(root)
     kits = sorted(html.glob("_downloads/*/mathchain-course-*.zip"))
     wheels = sorted(html.glob("_downloads/*/mathchain-*.whl"))
-    if len(kits) != 1 or len(wheels) != 1:
-        return [f"{html}: expected one course kit and one wheel in _downloads/, found "
-                f"{[k.name for k in kits]} and {[w.name for w in wheels]} (build the book: make book)"]
-    kit, wheel = kits[0], wheels[0]
+    if len(kits) != 2 or len(wheels) != 1:
+        return [f"{html}: expected two course kits (English, 简体中文) and one wheel in _downloads/, "
+                f"found {[k.name for k in kits]} and {[w.name for w in wheels]} "
+                "(build the book: make book)"]
+    wheel, problems = wheels[0], []
+    for language in build_kit.LANGUAGES:
+        top = build_kit.kit_name(version, language)
+        found = [k for k in kits if k.name == f"{top}.zip"]
+        if not found:
+            problems.append(f"no kit {top}.zip: mathchain.__version__ is {version}")
+            continue
+        problems += _kit_notebook_problems(found[0], top, wheel, root)
+    wheel_name = f"mathchain-{version}-py3-none-any.whl"
+    if wheel.name != wheel_name:
+        problems.append(f"wheel {wheel.name}: mathchain.__version__ is {version}")
+    problems += wheel_problems(wheel, version, root)
+    return problems
+
+
+def _kit_notebook_problems(kit: Path, top: str, wheel: Path, root: Path) -> list[str]:
+    """One kit: its folder, README, requirements and wheel; a plain notebook for every chapter whose
+    code cells are the chapter's (in order, with their tags) and whose Markdown holds no MyST."""
     problems = []
-    top = f"mathchain-course-{version}"
-    if kit.name != f"{top}.zip":
-        problems.append(f"kit {kit.name}: mathchain.__version__ is {version}")
     with zipfile.ZipFile(kit) as zf:
         files = {name.split("/", 1)[1]: zf.read(name) for name in zf.namelist()
                  if not name.endswith("/")}
         folders = {name.split("/", 1)[0] for name in zf.namelist()}
     if folders != {top}:
         problems.append(f"kit {kit.name}: top folder(s) {sorted(folders)}, expected {top}")
-    for name in ("README.md", "requirements.txt"):
+    for name in ("README.md", "requirements.txt", "references.ipynb"):
         if name not in files:
             problems.append(f"kit {kit.name}: no {name}")
-    chapters = {p.name: p.read_bytes() for p in sorted((root / "chapters").glob("*.ipynb"))}
+    for name in build_kit.KIT_MODULES:
+        if files.get(name) != (root / "chapters" / name).read_bytes():
+            problems.append(f"kit {kit.name}: its {name} is not chapters/{name} (stale kit: make book)")
+    chapters = {p.name: p for p in sorted((root / "chapters").glob("*.ipynb"))}
     packed = {name: data for name, data in files.items() if name.endswith(".ipynb")}
     for name in sorted(chapters.keys() - packed.keys()):
         problems.append(f"kit {kit.name}: chapter {name} missing (stale kit: make book)")
-    for name in sorted(packed.keys() - chapters.keys()):
+    for name in sorted(packed.keys() - chapters.keys() - {"references.ipynb"}):
         problems.append(f"kit {kit.name}: {name} is not a chapter (stale kit: make book)")
     for name in sorted(chapters.keys() & packed.keys()):
-        if chapters[name] != packed[name]:
-            problems.append(f"kit {kit.name}: {name} differs from chapters/{name} "
+        source = nbformat.read(chapters[name], as_version=4)
+        kit_nb = nbformat.reads(packed[name].decode("utf-8"), as_version=4)
+        code = [(c.source, _kit_tags(c, top)) for c in source.cells if c.cell_type == "code"]
+        if code != [(c.source, c.metadata.get("tags", [])) for c in kit_nb.cells
+                    if c.cell_type == "code"]:
+            problems.append(f"kit {kit.name}: the code of {name} differs from chapters/{name} "
                             "(stale kit: make book)")
-    wheel_name = f"mathchain-{version}-py3-none-any.whl"
-    if wheel.name != wheel_name:
-        problems.append(f"wheel {wheel.name}: mathchain.__version__ is {version}")
-    if files.get(wheel_name) != wheel.read_bytes():
-        problems.append(f"kit {kit.name}: holds no {wheel_name} equal to the wheel the book serves")
-    problems += wheel_problems(wheel, version, root)
+        for cell in kit_nb.cells:
+            texts = [cell.source] if cell.cell_type == "markdown" else [
+                o.get("data", {}).get("text/markdown", "") for o in cell.get("outputs", [])]
+            hits = [hit.group(0) for text in texts
+                    for hit in RAW_MYST.finditer(CODE_SPAN.sub("", text))]
+            if hits:
+                problems.append(f"kit {kit.name}: {name} has MyST left: {hits[:3]}")
+                break
+    if files.get(wheel.name) != wheel.read_bytes():
+        problems.append(f"kit {kit.name}: holds no {wheel.name} equal to the wheel the book serves")
     return problems
+
+
+def _kit_tags(cell, top: str) -> list[str]:
+    """The tags a chapter's code cell has in the kit ``top``: its own, and in the zh kit
+    ``nbval-ignore-output`` when it displays Markdown (the book translated it; a re-run writes
+    English)."""
+    tags = list(cell.metadata.get("tags", []))
+    markdown = any("text/markdown" in o.get("data", {}) for o in cell.get("outputs", []))
+    if top.endswith("-zh") and markdown and "nbval-ignore-output" not in tags:
+        tags.append("nbval-ignore-output")
+    return tags
 
 
 def wheel_problems(wheel: Path, version: str, root: Path = ROOT) -> list[str]:
@@ -159,15 +204,21 @@ def test_kit_problems_bite(tmp_path):
     """Broken kits: a stale wheel, a stale notebook, a missing chapter, versions that disagree."""
     version = build_kit.version()
     good = tmp_path / "good"
-    wheel, kit = build_kit.build(good)
+    wheel, kit, kit_zh = build_kit.build(good)
     html = tmp_path / "html" / "_downloads"
     (html / "a").mkdir(parents=True)
     (html / "b").mkdir()
+    (html / "c").mkdir()
+    shutil.copy2(kit_zh, html / "c" / kit_zh.name)
     with zipfile.ZipFile(kit) as src, zipfile.ZipFile(html / "a" / kit.name, "w") as dst:
         for item in src.infolist():
             data = src.read(item)
             if item.filename.endswith("00-layouts.ipynb"):
-                data = data.replace(b"numerator", b"NUMERATOR", 1)
+                data = data.replace(b"import numpy as np", b"import numpy", 1)
+            if item.filename.endswith("02-scalar-by-vector.ipynb"):
+                data = data.replace(b"[(2.1)](", b"{eq}`sv-one-step` [(2.1)](", 1)
+            if item.filename.endswith("/_book.py"):
+                data += b"# an edit made after the kit was built\n"
             if not item.filename.endswith("01-vector-by-vector.ipynb"):
                 dst.writestr(item, data)
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(html / "b" / wheel.name, "w") as dst:
@@ -178,10 +229,13 @@ def test_kit_problems_bite(tmp_path):
             dst.writestr(item, data)
     problems = kit_problems(tmp_path / "html")
     assert problems == [
+        f"kit {kit.name}: its _book.py is not chapters/_book.py (stale kit: make book)",
         f"kit {kit.name}: chapter 01-vector-by-vector.ipynb missing (stale kit: make book)",
-        f"kit {kit.name}: 00-layouts.ipynb differs from chapters/00-layouts.ipynb "
+        f"kit {kit.name}: the code of 00-layouts.ipynb differs from chapters/00-layouts.ipynb "
         "(stale kit: make book)",
+        f"kit {kit.name}: 02-scalar-by-vector.ipynb has MyST left: ['{{eq}}`']",
         f"kit {kit.name}: holds no {wheel.name} equal to the wheel the book serves",
+        f"kit {kit_zh.name}: holds no {wheel.name} equal to the wheel the book serves",
         f"wheel {wheel.name}: mathchain/vector.py differs from the source (stale wheel: make book)",
     ], problems
     (html / "b" / wheel.name).rename(html / "b" / "mathchain-9.9-py3-none-any.whl")
@@ -190,7 +244,8 @@ def test_kit_problems_bite(tmp_path):
     assert wheel_problems(wheel, "9.9") == [
         f"wheel {wheel.name}: metadata version {version}, mathchain.__version__ is 9.9"]
     (html / "a" / kit.name).unlink()
-    assert "expected one course kit and one wheel" in kit_problems(tmp_path / "html")[0]
+    assert "expected two course kits (English, 简体中文) and one wheel" in kit_problems(
+        tmp_path / "html")[0]
 
 
 # --- the kit runs away from the repository --------------------------------------------------------
@@ -198,7 +253,8 @@ def test_kit_problems_bite(tmp_path):
 def _clean_env(**extra) -> dict:
     """This process's environment without what would let the repository's mathchain leak in."""
     env = {k: v for k, v in os.environ.items()
-           if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "JUPYTER_PATH", "PYTHONSTARTUP"}}
+           if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "JUPYTER_PATH", "PYTHONSTARTUP",
+                         "MATHCHAIN_BOOK"}}  # a reader's Jupyter: plain Markdown (chapters/_book.py)
     env["PYTHONNOUSERSITE"] = "1"
     return env | extra
 
@@ -217,6 +273,34 @@ def readme_commands(readme: str) -> list[str]:
                                                                           ".venv/bin/jupyter"}]
 
 
+# Installed kits, outside the repository, one folder per kit (named by its SHA-256), so that the
+# JupyterLab test (tests/test_kit_lab.py) and a second run reuse the environment built from the
+# very same zip instead of installing it again. One cache per checkout; older kits' folders go.
+KIT_CACHE = Path(tempfile.gettempdir()) / (
+    "mathchain-kits-" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:12])
+
+
+def installed_kit(kit: Path) -> Path:
+    """The kit's folder, unpacked and set up by its README's commands (once per kit); the folder
+    above it (outside the repository) is free for the tests' own files."""
+    digest = hashlib.sha256(kit.read_bytes()).hexdigest()[:16]
+    KIT_CACHE.mkdir(exist_ok=True)
+    with open(KIT_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test processes never install the same kit at once
+        where, done = KIT_CACHE / digest, KIT_CACHE / f"{digest}.installed"
+        if not done.is_file():
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir()
+            install_kit(kit, where)
+            done.write_text(kit.name)
+        for old in KIT_CACHE.glob("*.installed"):  # a kit of the same name built before this one
+            if old != done and old.read_text() == kit.name:
+                old.unlink()
+                shutil.rmtree(KIT_CACHE / old.stem, ignore_errors=True)
+    (folder,) = [p for p in where.iterdir() if p.name.startswith("mathchain-course-")]
+    return folder
+
+
 def install_kit(kit: Path, where: Path) -> Path:
     """Unpack ``kit`` in ``where`` and run its README's set-up commands; returns the kit folder."""
     with zipfile.ZipFile(kit) as zf:
@@ -232,12 +316,14 @@ def install_kit(kit: Path, where: Path) -> Path:
     return folder
 
 
-def test_kit_runs_outside_the_repository(tmp_path_factory):
-    (kit,) = sorted(HTML.glob("_downloads/*/mathchain-course-*.zip")) or [None]
-    assert kit is not None, "no course kit in _build/html/_downloads (build the book: make book)"
-    where = tmp_path_factory.mktemp("kit")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_kit_runs_outside_the_repository(language):
+    name = f"{build_kit.kit_name(build_kit.version(), language)}.zip"
+    (kit,) = sorted(HTML.glob(f"_downloads/*/{name}")) or [None]
+    assert kit is not None, f"no {name} in _build/html/_downloads (build the book: make book)"
+    folder = installed_kit(kit)
+    where = folder.parent
     assert not where.resolve().is_relative_to(ROOT), f"{where} is inside the repository"
-    folder = install_kit(kit, where)
     python, env = folder / ".venv" / "bin" / "python", _clean_env()
 
     # The kit's own mathchain, the version it names, and nothing else that the notebooks need.
@@ -248,7 +334,7 @@ def test_kit_runs_outside_the_repository(tmp_path_factory):
     where_from, version, dist_version = report
     assert Path(where_from).resolve().is_relative_to(folder / ".venv"), where_from
     assert version == dist_version == build_kit.version(), report
-    assert kit.name == f"mathchain-course-{version}.zip"
+    assert kit.name == f"{build_kit.kit_name(version, language)}.zip"
 
     # A kernel of that environment; nbval (this environment's) drives it.
     jupyter = where / "jupyter"
@@ -256,7 +342,7 @@ def test_kit_runs_outside_the_repository(tmp_path_factory):
           "--name", "mathchain-kit"], folder, env, "registering the kit's kernel")
     (where / "pytest.ini").write_text("[pytest]\n")
     notebooks = sorted(p.name for p in folder.glob("*.ipynb"))
-    assert notebooks == [p.name for p in CHAPTERS]
+    assert notebooks == sorted([p.name for p in CHAPTERS] + ["references.ipynb"])
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", str(where / "pytest.ini"), "-p", "no:cacheprovider",
          "-q", "--nbval", "--nbval-kernel-name", "mathchain-kit",

@@ -506,27 +506,38 @@ def check_translated(v: Visit, name: str) -> list[str]:
     streams, text/plain, tracebacks, one source for both editions), math, the bibliography; and, in
     the prose only, a table cell whose row has Chinese in it (the glossary's English column). Numbers
     and punctuation do not break a run of English words ("checked: error 5e-11 at 3 sizes")."""
-    english = v.page.evaluate(r"""(cjk) => {
-        const skip = 'pre, code, .math, mjx-container, .output, .highlight, '
-                   + 'div.citation, dl.citation, .bibliography, nav, .toctree-wrapper, script, style';
-        const hasCjk = new RegExp('[' + cjk + ']');
-        const article = document.querySelector('article') || document.body;
-        const found = [];
-        for (const el of article.querySelectorAll('p, li, h1, h2, h3, h4, td, th, dt, dd, caption')) {
-            if (el.closest(skip) || el.querySelector('p, li')) continue;
-            const row = el.closest('tr');
-            if (row && !row.closest('.cell_output') && hasCjk.test(row.innerText)) continue;
-            const copy = el.cloneNode(true);
-            copy.querySelectorAll(skip).forEach(n => n.remove());
-            copy.querySelectorAll('br').forEach(n => n.replaceWith(' '));  // a table cell's lines
-            const text = copy.textContent.replace(/\s+/g, ' ').trim();
-            const words = text.replace(/\S*\d\S*/g, ' ').replace(/[:;,.()]/g, ' ');
-            if (!hasCjk.test(text) && /[A-Za-z]{2,}(\s+[A-Za-z]{2,}){3,}/.test(words))
-                found.push(text.slice(0, 70));
-        }
-        return found.slice(0, 5);
-    }""", CJK)
-    return [f"{name}: left in English: {text!r}" for text in english]
+    return [f"{name}: left in English: {text!r}" for text in english_left(v.page)]
+
+
+# The rule of check_translated, for any page: the JupyterLab test (tests/test_kit_lab.py) applies it
+# to a notebook of the zh kit with JupyterLab's selectors.
+BOOK_SKIP = ("pre, code, .math, mjx-container, .output, .highlight, div.citation, dl.citation, "
+             ".bibliography, nav, .toctree-wrapper, script, style")
+ENGLISH_LEFT_JS = r"""([cjk, rootSelector, skip, outputSelector]) => {
+    const hasCjk = new RegExp('[' + cjk + ']');
+    const article = document.querySelector(rootSelector) || document.body;
+    const found = [];
+    for (const el of article.querySelectorAll('p, li, h1, h2, h3, h4, td, th, dt, dd, caption')) {
+        if (el.closest(skip) || el.querySelector('p, li')) continue;
+        const row = el.closest('tr');
+        if (row && !row.closest(outputSelector) && hasCjk.test(row.innerText)) continue;
+        const copy = el.cloneNode(true);
+        copy.querySelectorAll(skip).forEach(n => n.remove());
+        copy.querySelectorAll('br').forEach(n => n.replaceWith(' '));  // a table cell's lines
+        const text = copy.textContent.replace(/\s+/g, ' ').trim();
+        const words = text.replace(/\S*\d\S*/g, ' ').replace(/[:;,.()]/g, ' ');
+        if (!hasCjk.test(text) && /[A-Za-z]{2,}(\s+[A-Za-z]{2,}){3,}/.test(words))
+            found.push(text.slice(0, 70));
+    }
+    return found.slice(0, 5);
+}"""
+
+
+def english_left(page, root: str = "article", skip: str = BOOK_SKIP,
+                 outputs: str = ".cell_output") -> list[str]:
+    """Texts of ``page`` (under ``root``, outside ``skip``) in English only (see check_translated);
+    ``outputs``: where a cell's Markdown output sits (a table row there is checked cell by cell)."""
+    return page.evaluate(ENGLISH_LEFT_JS, [CJK, root, skip, outputs])
 
 
 def check_markdown_left(v: Visit, name: str) -> list[str]:
