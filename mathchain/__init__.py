@@ -42,7 +42,11 @@ from .network import (
 )
 from .numeric import check_gradient, numeric_gradient, numeric_hessian, numeric_jacobian
 from .scalar import gradient_chain, least_squares_gradient, least_squares_loss
-from .second_order import least_squares_hessian, least_squares_hessian_vector_product
+from .second_order import (
+    cross_entropy_gauss_newton,
+    least_squares_hessian,
+    least_squares_hessian_vector_product,
+)
 from .vector import jacobian_chain
 
 __version__ = "0.1.0"  # the only copy: pyproject.toml, the wheel and the course kit read it
@@ -62,6 +66,7 @@ __all__ = [
     "commutation_matrix",
     "conv2d",
     "conv2d_backward",
+    "cross_entropy_gauss_newton",
     "diagnose",
     "diagnose_jacobian",
     "elementwise_backward",

@@ -1,8 +1,12 @@
-"""Second order (chapter 08): the least-squares Hessian, as a matrix and as a product with a vector.
+"""Second order (chapter 08): the least-squares Hessian, as a matrix and as a product with a vector;
+the Gauss–Newton matrix of the softmax cross-entropy.
 
 For J(w) = ½ (Xw − y)ᵀ(Xw − y) the gradient is Xᵀ(Xw − y) (chapter 02) and its Jacobian, the
 Hessian ∂²J/∂w∂wᵀ, is XᵀX: ``(n, n)``, symmetric, the same at every w. The product with a vector v
 needs only Xᵀ(Xv), O(mn) time and O(m + n) memory, without forming the ``(n, n)`` matrix.
+
+For the mean cross-entropy of chapter 04 on logits U = f(θ), the Hessian in the logits is
+(diag sᵢ − sᵢsᵢᵀ)/m per sample, and the Gauss–Newton matrix is (1/m) Σᵢ Jᵢᵀ(diag sᵢ − sᵢsᵢᵀ)Jᵢ.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
+from .network import softmax
 
 
 def least_squares_hessian(X) -> np.ndarray:
@@ -44,3 +49,30 @@ def least_squares_hessian_vector_product(X, v) -> np.ndarray:
     return _checks.finite_result(
         "least_squares_hessian_vector_product", product, {"X": X, "v": v}
     )
+
+
+def cross_entropy_gauss_newton(logits, jacobian) -> np.ndarray:
+    """H_GN = (1/m) Σᵢ Jᵢᵀ (diag sᵢ − sᵢsᵢᵀ) Jᵢ, sᵢ = softmax(Uᵢ,:), for the mean cross-entropy z.
+
+    ``logits`` U is ``(m, c)``; ``jacobian`` is ∂vec(U)/∂θ ``(m*c, N)`` in numerator layout, rows in
+    C order of U (as :func:`mathchain.numeric_jacobian` gives them), so Jᵢ is rows i*c to i*c + c − 1.
+    The result is ``(N, N)``, symmetric positive semidefinite, and independent of the labels. It is
+    also the Fisher information matrix of the softmax model, (1/m) Σᵢ Σₖ sᵢₖ gᵢₖgᵢₖᵀ with
+    gᵢₖ = Jᵢᵀ(sᵢ − eₖ). Costs O(mcN²) time; never forms the ``(m*c, m*c)`` Hessian in the logits.
+    """
+    logits = _checks.array("logits", logits, ndim=2)
+    jacobian = _checks.array("jacobian", jacobian, ndim=2)
+    m, c = logits.shape
+    if jacobian.shape[0] != m * c:
+        raise ValueError(
+            f"logits has shape {logits.shape} and jacobian has shape {jacobian.shape}: jacobian needs "
+            f"one row per logit, m*c = {m * c} rows (∂vec(U)/∂θ in numerator layout)"
+        )
+    s = softmax(logits)  # sᵢ = softmax(Uᵢ,:), (m, c)
+    J = jacobian.reshape(m, c, -1)  # Jᵢ = J[i], (c, N)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
+        sJ = np.einsum("ik,ikn->in", s, J)  # sᵢᵀJᵢ, (m, N)
+        diag_part = np.einsum("ikn,ik,ikp->np", J, s, J)  # Σᵢ Jᵢᵀ diag(sᵢ) Jᵢ
+        gn = (diag_part - sJ.T @ sJ) / m  # (1/m) Σᵢ Jᵢᵀ(diag sᵢ − sᵢsᵢᵀ)Jᵢ
+        gn = (gn + gn.T) / 2  # symmetric to the last bit (the two products round differently)
+    return _checks.finite_result("cross_entropy_gauss_newton", gn, {"jacobian": jacobian})

@@ -1,5 +1,5 @@
-"""least_squares_hessian and least_squares_hessian_vector_product against numeric_hessian, autograd
-and hand-computed cases."""
+"""least_squares_hessian, least_squares_hessian_vector_product and cross_entropy_gauss_newton against
+numeric_hessian, autograd and hand-computed cases."""
 
 import tracemalloc
 
@@ -10,12 +10,16 @@ from autograd import grad, hessian
 
 from assertions import assert_inputs_kept_and_results_new
 from mathchain import (
+    cross_entropy_gauss_newton,
     least_squares_gradient,
     least_squares_hessian,
     least_squares_hessian_vector_product,
     least_squares_loss,
+    numeric_gradient,
     numeric_hessian,
     numeric_jacobian,
+    softmax,
+    softmax_cross_entropy,
 )
 from tolerances import (
     EXACT_ATOL,
@@ -180,3 +184,98 @@ def test_complex_and_text_are_refused():
         least_squares_hessian_vector_product(np.ones((2, 2)), np.ones(2) * 1j)
     with pytest.raises(ValueError, match="X must be a real numeric array"):
         least_squares_hessian([["1", "2"]])
+
+
+# --- cross_entropy_gauss_newton -------------------------------------------------------------------
+
+def test_gauss_newton_hand_computed():
+    # One sample, logits (0, 0): s = (½, ½), diag s − ssᵀ = [[¼, −¼], [−¼, ¼]]. With J = I it is that
+    # matrix; with J = [[1], [3]] (one parameter) it is (1, 3)[[¼, −¼], [−¼, ¼]](1, 3)ᵀ
+    # = ¼ − 3/2 + 9/4 = 1.
+    np.testing.assert_array_equal(cross_entropy_gauss_newton([[0.0, 0.0]], np.eye(2)),
+                                  [[0.25, -0.25], [-0.25, 0.25]])
+    np.testing.assert_array_equal(cross_entropy_gauss_newton([[0.0, 0.0]], [[1.0], [3.0]]), [[1.0]])
+
+
+def _tanh_logits(rng, m, c, n_params):
+    """A smooth nonlinear U(θ), (m, c), and its θ: tanh of a random linear map, plus a quadratic."""
+    M = rng.normal(size=(m * c, n_params)) / np.sqrt(n_params)
+    Q = rng.normal(size=(m * c, n_params))
+    def logits(theta):
+        return (2 * np.tanh(M @ theta) + 0.3 * (Q @ theta) ** 2).reshape(m, c)
+    return logits, rng.normal(size=n_params)
+
+
+@pytest.mark.parametrize(("m", "c", "n_params"), [(1, 2, 1), (1, 3, 5), (4, 2, 3), (3, 4, 2), (5, 3, 6)])
+def test_gauss_newton_is_the_hessian_of_the_linearised_loss(rng, m, c, n_params):
+    # Independent oracle: the loss of the logits linearised at θ, U₀ + J(θ' − θ), has no curvature
+    # from U, so its Hessian (central second differences) is the Gauss–Newton matrix.
+    logits, theta = _tanh_logits(rng, m, c, n_params)
+    labels = rng.integers(0, c, size=m)
+    U0, J = logits(theta), numeric_jacobian(logits, theta)
+    H_gn = cross_entropy_gauss_newton(U0, J)
+    assert H_gn.shape == (n_params, n_params)
+    linearised = numeric_hessian(
+        lambda t: softmax_cross_entropy(U0 + (J @ (t - theta)).reshape(m, c), labels), theta)
+    np.testing.assert_allclose(H_gn, linearised, rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+    np.testing.assert_array_equal(H_gn, H_gn.T)
+    assert np.linalg.eigvalsh(H_gn).min() >= -ORDER_RTOL * np.abs(H_gn).max()
+
+
+def test_gauss_newton_is_the_fisher_and_the_expected_hessian(rng):
+    # F = (1/m) Σᵢ Σₖ sᵢₖ gᵢₖgᵢₖᵀ, gᵢₖ the gradient of −log sᵢₖ (central differences), an exact
+    # expectation over the classes; and the Hessian of the expected loss E_{k∼sᵢ}[ℓᵢ(k)], s held fixed.
+    m, c, n_params = 3, 4, 5
+    logits, theta = _tanh_logits(rng, m, c, n_params)
+    U0 = logits(theta)
+    s = softmax(U0)
+    H_gn = cross_entropy_gauss_newton(U0, numeric_jacobian(logits, theta))
+    g = np.array([[numeric_gradient(lambda t, i=i, k=k: softmax_cross_entropy(logits(t)[i:i + 1], [k]),
+                                    theta) for k in range(c)] for i in range(m)])
+    fisher = np.einsum("ik,ika,ikb->ab", s, g, g) / m
+    np.testing.assert_allclose(H_gn, fisher, rtol=FD_RTOL, atol=FD_ATOL)
+    def expected_loss(t):
+        U = logits(t)
+        log_s = U - np.log(np.exp(U).sum(axis=1, keepdims=True))
+        return -np.sum(s * log_s) / m  # Σₖ sᵢₖ (−log softmax(Uᵢ)ₖ), averaged over i
+    np.testing.assert_allclose(H_gn, numeric_hessian(expected_loss, theta),
+                               rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+    # The empirical Fisher (the labels' gradients only) is another matrix.
+    labels = rng.integers(0, c, size=m)
+    empirical = np.einsum("ia,ib->ab", g[np.arange(m), labels], g[np.arange(m), labels]) / m
+    assert np.linalg.norm(empirical - H_gn) > 0.1 * np.linalg.norm(H_gn)
+
+
+def test_gauss_newton_logit_hessian(rng):
+    # With J = I the result is the Hessian of z in the logits: (diag sᵢ − sᵢsᵢᵀ)/m, block diagonal.
+    m, c = 3, 4
+    U, labels = rng.normal(size=(m, c)), rng.integers(0, c, size=m)
+    by_differences = numeric_jacobian(
+        lambda U_: (softmax(U_) - np.eye(c)[labels]).ravel() / m, U)   # Jacobian of ∂z/∂U
+    np.testing.assert_allclose(cross_entropy_gauss_newton(U, np.eye(m * c)), by_differences,
+                               rtol=FD_RTOL, atol=FD_ATOL)
+    np.testing.assert_allclose(cross_entropy_gauss_newton(U, np.eye(m * c)),
+                               numeric_hessian(lambda U_: softmax_cross_entropy(U_, labels), U),
+                               rtol=HESSIAN_RTOL, atol=HESSIAN_ATOL)
+
+
+def test_gauss_newton_keeps_its_inputs(rng):
+    U, J = rng.normal(size=(2, 3)), rng.normal(size=(6, 4))
+    assert_inputs_kept_and_results_new([U, J], lambda: [cross_entropy_gauss_newton(U, J)])
+
+
+@pytest.mark.parametrize("rows", [5, 7, 12])
+def test_gauss_newton_refuses_a_jacobian_of_the_wrong_height(rng, rows):
+    pattern = (rf"logits has shape \(2, 3\) and jacobian has shape \({rows}, 4\): jacobian needs one "
+               r"row per logit, m\*c = 6 rows")
+    with pytest.raises(ValueError, match=pattern):
+        cross_entropy_gauss_newton(rng.normal(size=(2, 3)), rng.normal(size=(rows, 4)))
+
+
+def test_gauss_newton_refuses_bad_arrays():
+    with pytest.raises(ValueError, match=r"logits must be 2-D; got shape \(3,\)"):
+        cross_entropy_gauss_newton(np.ones(3), np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"jacobian must be 2-D; got shape \(6,\)"):
+        cross_entropy_gauss_newton(np.ones((2, 3)), np.ones(6))
+    with pytest.raises(ValueError, match=r"jacobian must be finite; jacobian\[1, 0\]"):
+        cross_entropy_gauss_newton(np.ones((2, 3)), np.array([[1.0], [np.nan]] + [[0.0]] * 4))
