@@ -178,11 +178,12 @@ IDENTITIES: list[Identity] = [
              wrong=lambda x: np.exp(x), wrong_tex=r"e^{x} \text{ (not normalised)}",
              mistake="exp(x) must be divided by its sum: the gradient of log Σᵢ exp(xᵢ) is softmax(x)."),
     Identity("softmax-cross-entropy", SV, "gradient", r"-\log \operatorname{softmax}(u)_t",
-             r"\operatorname{softmax}(u) - e_t", r"u \in \mathbb{R}^c,\ t \in \{1, \dots, c\}",
+             r"\operatorname{softmax}(u) - e_t",
+             r"u \in \mathbb{R}^c,\ t \in \{1, \dots, c\},\ e_t \text{ the one-hot vector of the label } t",
              lambda xp, u, e: -xp.sum(e * (u - xp.max(u))) + xp.log(xp.sum(xp.exp(u - xp.max(u)))),
              lambda u, e: _softmax(np, u) - e,
              lambda rng, n: (_normal(rng, n + 1), np.eye(n + 1)[rng.integers(n + 1)]),
-             _VECTOR_SIZES, other=r"e_t \text{ is the one-hot vector of the label } t",
+             _VECTOR_SIZES,
              wrong=lambda u, e: e - _softmax(np, u), wrong_tex=r"e_t - \operatorname{softmax}(u)",
              chapter="04-backprop"),
     Identity("binary-cross-entropy", SV, "gradient",
@@ -286,11 +287,11 @@ IDENTITIES: list[Identity] = [
              lambda xp, X, A: xp.trace(xp.dot(A, X)), lambda X, A: A.T,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[0])), _MATRIX_SIZES,
              wrong=lambda X, A: A, wrong_tex=r"A", chapter="06-differentials"),
-    Identity("trace-xta", SM, "gradient", r"\operatorname{tr}(X^T A)", r"A",
+    Identity("trace-xta", SM, "gradient", r"\operatorname{tr}(X^T A) = \textstyle\sum_{ij} X_{ij} A_{ij}", r"A",
              r"X, A \in \mathbb{R}^{m \times n}",
              lambda xp, X, A: xp.trace(xp.dot(X.T, A)), lambda X, A: A,
              lambda rng, size: (_normal(rng, *size), _normal(rng, *size)), _MATRIX_SIZES,
-             other=r"\textstyle\sum_{ij} X_{ij} A_{ij}"),
+             other=r"A^T \text{ (numerator layout)}"),
     Identity("trace-axb", SM, "gradient", r"\operatorname{tr}(AXB)", r"A^T B^T",
              r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{p \times m},\ B \in \mathbb{R}^{n \times p}",
              lambda xp, X, A, B: xp.trace(xp.dot(A, xp.dot(X, B))), lambda X, A, B: A.T @ B.T,
@@ -386,7 +387,7 @@ IDENTITIES: list[Identity] = [
              conditions=r"\Sigma \text{ symmetric positive definite},\ "
                         r"\text{all } n^2 \text{ entries independent}",
              wrong=lambda S: 2 * _inv(S) - _inv(S) * np.eye(S.shape[0]),
-             wrong_tex=r"2\Sigma^{-1} - \Sigma^{-1} \odot I \text{ (for the free entries)}",
+             wrong_tex=r"2\Sigma^{-1} - \Sigma^{-1} \odot I \text{ (right only for the } n(n+1)/2 \text{ free entries)}",
              note=r"Central differences move one entry at a time, all $n^2$ of them independent; the "
                   r"gradient is then $\Sigma^{-1}$, the $X^{-T}$ of {ref}`identity-log-determinant`, and "
                   r"it is also the gradient among symmetric matrices ($d \log\det\Sigma = "
