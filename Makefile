@@ -82,6 +82,7 @@ test-book: book
 
 browser:
 	@bash tools/ensure-chromium
+	@bash tools/ensure-axe >/dev/null
 
 # What the build serves besides pages: the course kit (unpacked in /tmp, installed into a new venv
 # from the package index, every notebook run there) and the execution statistics.

@@ -8,6 +8,15 @@ Jupyter Book 1.0.4 registers sphinx-thebe's inline script (``const THEBE_JS_URL 
 inline script twice per page, once with filename ``None`` and once with ``''``: the browser then
 reports a redeclared ``const`` as a console error. Drop the duplicates before the page is written.
 
+Accessibility (WCAG 2.1 A and AA, checked with axe-core by tests/test_rendered_book.py). Docutils
+0.21 writes the bibliography as ``<div role="list">`` around ``<div role="doc-biblioentry">``: a
+role DPUB-ARIA 1.1 deprecates, so the list has no list items. Each entry becomes ``role="listitem"``.
+pydata-sphinx-theme's search field is named "Search" by an ``aria-label`` while it shows "Search
+Ctrl+K": ``templates/search-button-field.html`` drops the label, so the name is the visible text.
+Likewise its theme switch, named "Color mode", showed an icon titled "Light": the icons are hidden
+from assistive technology (``templates/theme-switcher.html``). And myst-nb names the toggle of a
+hidden cell "Toggle hidden content" while it shows "Show code cell source": the label is dropped.
+
 Chapters are numbered by their file names, so that a bare reference can be found: ``chapters/04-x``
 is chapter 4, in the sidebar and its page title, and its equations and exercises are (4.1), (4.2),
 Exercise 4.1, … (``numfig_secnum_depth`` is 1). Appendices, ``chapters/appendix-*``, are lettered
@@ -81,6 +90,22 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
             seen.add(key)
             kept.append(script)
     context["script_files"] = kept
+
+
+BIBLIOENTRY = re.compile(r'(<div class="citation" [^>]*)role="doc-biblioentry"')
+HIDDEN_CELL_SUMMARY = '<summary aria-label="Toggle hidden content">'   # myst-nb 1.4's
+
+
+def _accessible_body(app, pagename, templatename, context, doctree):
+    """The entries of docutils' ``<div role="list">`` bibliography as ``role="listitem"``; a hidden
+    cell's toggle named by what it shows ("Show code cell source"), not by myst-nb's aria-label."""
+    if "body" in context:
+        body = BIBLIOENTRY.sub(r'\1role="listitem"', context["body"])
+        context["body"] = body.replace(HIDDEN_CELL_SUMMARY, "<summary>")
+
+
+def _add_templates(app, config):
+    config.templates_path.append(str(Path(__file__).parent / "templates"))
 
 
 def _reading_order(env) -> list[str]:
@@ -253,6 +278,8 @@ def setup(app):
     app.add_post_transform(_ChapterNumbersInPrint)
     app.connect("builder-inited", _downloads)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", _accessible_body)
+    app.connect("config-inited", _add_templates)
     # after the toctree collector (priority 500) has assigned its numbers
     app.connect("env-get-updated", _number_chapters, priority=900)
     app.add_role("identity", _identity_role)

@@ -9,6 +9,8 @@ For every page of the table of contents (and Sphinx's index and search pages):
 * every image has loaded, and every figure a chapter notebook outputs is on its page;
 * every internal link and anchor points at an existing page (inside the book) and element id;
 * the JavaScript console shows no error, and no script is included twice;
+* axe-core (pinned in tools/ensure-axe) finds no violation of the WCAG 2.0/2.1 A and AA rules
+  (colour contrast, ARIA roles, names, …), and no colour contrast too low in the dark theme;
 * ``make screenshots`` writes a full-page screenshot of each page to ``_build/screenshots/`` (``zh/``
   for the Chinese edition); ``make test`` leaves them out (they check nothing, and take ~100 s).
 
@@ -63,6 +65,8 @@ LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 30_000
+# axe-core's rules for WCAG 2.0 and 2.1, levels A and AA (the "best-practice" rules are not a standard)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MATHJAX_TIMEOUT_MS = 20_000
 
 
@@ -168,6 +172,15 @@ def browser():
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's script, installed from npm at the version tools/ensure-axe pins (``make browser``)."""
+    done = subprocess.run(["bash", "tools/ensure-axe"], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"tools/ensure-axe failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return ROOT / done.stdout.strip().splitlines()[-1]
 
 
 class Visit:
@@ -318,6 +331,36 @@ def check_requests(v: Visit, name: str, root: Path) -> list[str]:
 def check_console(v: Visit, name: str) -> list[str]:
     return [f"{name}: console error: {text}" for text in v.console_errors
             if text != KNOWN_THEME_NOISE]
+
+
+def check_axe(v: Visit, name: str, axe_script: Path, dark: bool = True) -> list[str]:
+    """No axe-core violation of the rules tagged ``AXE_TAGS`` in the light theme, and (``dark``) no
+    colour contrast too low in the dark one (the only rule the theme changes).
+
+    One problem per rule and theme: its id, what it asks, how many elements fail and the first one."""
+    v.page.add_script_tag(path=str(axe_script))
+    problems = []
+    for theme in ("light", "dark") if dark else ("light",):  # the theme's switch: <html data-theme>
+        run_only = ({"type": "tag", "values": AXE_TAGS} if theme == "light"
+                    else {"type": "rule", "values": ["color-contrast"]})
+        found = v.page.evaluate("""async ([runOnly, theme]) => {
+            document.documentElement.dataset.theme = theme;
+            // the theme fades colours over 0.15 s: measure the colours it ends with
+            await Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)
+                                  .map(a => a.finished.catch(() => null)));
+            // MathJax's typeset formulas (thousands of glyph nodes on a chapter) are text in the page's
+            // colour: left out, they take a fifth of the time
+            const result = await axe.run({exclude: [['mjx-container']]},
+                                         {runOnly, resultTypes: ['violations']});
+            return result.violations.map(rule => ({
+                id: rule.id, help: rule.help, count: rule.nodes.length,
+                target: rule.nodes[0].target.join(' '),
+                summary: (rule.nodes[0].failureSummary || '').split('\\n').slice(1, 2).join(' ').trim(),
+            }));
+        }""", [run_only, theme])
+        problems += [f"{name}: axe {rule['id']} ({theme} theme): {rule['help']}; {rule['count']} "
+                     f"element(s), first {rule['target']!r}: {rule['summary'][:200]}" for rule in found]
+    return problems
 
 
 class _PageParser(HTMLParser):
@@ -510,7 +553,7 @@ NOTEBOOK_PAGES = [f"{doc}.html" for doc in toc_docs()
 
 
 @pytest.mark.parametrize("name", [e + p for e in EDITIONS for p in CONTENT_PAGES + SPHINX_PAGES])
-def test_page_renders_offline(visit, html_dir, name):
+def test_page_renders_offline(visit, html_dir, axe_script, name):
     v = visit(name)
     page_path = html_dir / name
     edition, page = edition_of(name)
@@ -520,7 +563,9 @@ def test_page_renders_offline(visit, html_dir, name):
                 + check_requests(v, name, html_dir) + check_console(v, name)
                 + check_links(page_path, html_dir, name, _PARSED)
                 + check_scripts_once(page_path, name, _PARSED)
-                + check_language(v, html_dir, name) + check_markdown_left(v, name))
+                + check_language(v, html_dir, name) + check_markdown_left(v, name)
+                # the dark theme's colours are the same CSS in both editions: checked in English
+                + check_axe(v, name, axe_script, dark=not edition))
     if edition:
         problems += check_translated(v, name)
     if page in NOTEBOOK_PAGES:
@@ -740,3 +785,27 @@ refused (error <span class="measured">1.45</span>)</small></td></tr>
             "zh.html: left in English: 'Measured at build time: forward took 468 ms.'"]
     finally:
         v.close()
+
+
+def test_axe_check_bites(browser, axe_script, tmp_path):
+    """check_axe reports each rule a page breaks, in the theme it breaks it in, naming the element."""
+    page = tmp_path / "inaccessible.html"
+    page.write_text("""<!DOCTYPE html><html lang="en"><head><title>t</title><style>
+html[data-theme=dark] body { background: #121212; color: #eee; }
+html[data-theme=dark] .dim { color: #333; }
+</style></head><body><main>
+<div style="background: #ecf3ff"><p><a id="pale" href="#" style="color: #176de8">(4.2)</a></p></div>
+<div role="list"><div id="entry" role="doc-biblioentry">[BKH16] Layer normalization.</div></div>
+<p class="dim">readable only in the light theme</p>
+</main></body></html>""")
+    v = Visit(browser, page)
+    try:
+        problems = check_axe(v, "inaccessible.html", axe_script)
+    finally:
+        v.close()
+    found = {p.split(": axe ")[1].split(":")[0] for p in problems}
+    assert found == {"color-contrast (light theme)", "aria-deprecated-role (light theme)",
+                     "aria-required-children (light theme)", "color-contrast (dark theme)"}, problems
+    contrast = next(p for p in problems if "color-contrast (light theme)" in p)
+    assert "'#pale'" in contrast and "4.29" in contrast, contrast
+    assert all(p.startswith("inaccessible.html: axe ") for p in problems), problems
