@@ -147,7 +147,9 @@ def check_gradient(
         index = tuple(int(i) for i in worst)
         raise AssertionError(
             f"gradient check failed: error {error:.3g} > rtol {rtol:.3g}; worst entry at index "
-            f"{index}: analytic {float(analytic[index])!r}, numeric {float(numeric[index])!r}"
+            # six significant digits: the last digits of a difference quotient are rounding, and
+            # they change with the BLAS kernel that computed f
+            f"{index}: analytic {float(analytic[index]):.6g}, numeric {float(numeric[index]):.6g}"
             + _likely_cause(f, analytic, x, eps, rtol, numeric=numeric)
         )
     return error

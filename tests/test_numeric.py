@@ -204,7 +204,7 @@ def test_check_gradient_rejects_2Ax_for_nonsymmetric_A():
     with pytest.raises(AssertionError) as info:
         check_gradient(lambda x: x @ A @ x, lambda x: 2 * A @ x, x)
     msg = str(info.value)
-    assert "index (0,)" in msg and "analytic 22.0" in msg and "numeric 12.0" in msg
+    assert "index (0,)" in msg and "analytic 22," in msg and "numeric 12" in msg
     assert check_gradient(lambda x: x @ A @ x, lambda x: (A + A.T) @ x, x) < FD_RTOL
 
 
@@ -267,7 +267,7 @@ def test_check_gradient_names_shape_mismatch():
 def test_check_gradient_matrix_index_in_message():
     X = np.zeros((2, 2))
     wrong = lambda X: np.array([[0.0, 0.0], [0.0, 5.0]])  # noqa: E731
-    with pytest.raises(AssertionError, match=r"index \(1, 1\): analytic 5\.0, numeric 0\.0"):
+    with pytest.raises(AssertionError, match=r"index \(1, 1\): analytic 5, numeric 0(\n|$)"):
         check_gradient(lambda X: np.sum(X**2), wrong, X)
 
 
