@@ -204,6 +204,18 @@ class MarkdownWriter:
         elif isinstance(node, nodes.raw):
             if node.get("format") == "html" and "<script" not in node.astext():
                 yield "md", self.line(node), node.astext()
+        elif _is(node, "exercise_enumerable_node", "exercise_unenumerable_node") and any(
+                c.get("nb_element") == "cell_code" for c in node.findall(nodes.container)):
+            # a gated exercise (exercise-start … exercise-end) holds code cells: its head, then them
+            number = self.number(node["ids"][0]) if _is(node, "exercise_enumerable_node") else ""
+            title = node.next_node(nodes.title)
+            extra = self.inline(title) if title is not None and title.children else ""
+            head = f"**{self.words['exercise']} {number}**".replace(" **", "**")
+            yield "md", self.line(node), (self.take_pending() + self.anchors(node) + head
+                                          + (f" ({extra})" if extra else ""))
+            for child in node.children:
+                if not isinstance(child, nodes.title):
+                    yield from self.items(child, depth)
         elif _is(node, "solution_node") and any(
                 c.get("nb_element") == "cell_code" for c in node.findall(nodes.container)):
             # a gated solution (solution-start … solution-end) holds code cells: no fold around them

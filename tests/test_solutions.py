@@ -63,7 +63,9 @@ def run_page(path: Path) -> tuple[dict, list[tuple[str, str]]]:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_solutions_run_from_the_visible_cells(chapter):
+def test_solutions_run_from_the_visible_cells(chapter, monkeypatch):
+    # a reader's kernel starts in the notebook's folder, where chapters/_book.py is importable
+    monkeypatch.syspath_prepend(str(ROOT / "chapters"))
     namespace, solutions = run_page(ROOT / "chapters" / f"{chapter}.ipynb")
     assert solutions, f"{chapter}: no solution code found"
     for name, code in solutions:
