@@ -16,10 +16,12 @@ _spec.loader.exec_module(mathchain_book)
 
 def test_chapters_take_the_number_of_their_file_and_appendices_a_letter():
     order = ["chapters/00-layouts", "chapters/04-backprop", "chapters/10-more",
-             "chapters/appendix-identities", "chapters/appendix-errata", "references"]
+             "chapters/appendix-identities", "chapters/appendix-errata", "chapters/appendix-performance",
+             "references"]
     assert mathchain_book.chapter_numbers(order) == {
         "chapters/00-layouts": 0, "chapters/04-backprop": 4, "chapters/10-more": 10,
-        "chapters/appendix-identities": "A", "chapters/appendix-errata": "B"}
+        "chapters/appendix-identities": "A", "chapters/appendix-errata": "B",
+        "chapters/appendix-performance": "C"}
 
 
 def test_pages_without_a_number_or_appendix_prefix_stay_unnumbered():
