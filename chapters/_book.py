@@ -45,6 +45,13 @@ def index_term(text: str, entry: str) -> str:
     return f"{{index}}`{text} <single: {entry}>`" if BOOK else text
 
 
+def identity_refs(text: str) -> str:
+    """``text`` whose references to an identity, ``{ref}`identity-<key>` ``, are links in any Jupyter."""
+    if BOOK:
+        return text
+    return re.sub(r"\{ref\}`identity-([\w-]+)`", r"[identity \1](#identity-\1)", text)
+
+
 def table(header: list[str], rows: list[list[str]], align: str = "") -> str:
     """A Markdown table; ``align`` has one letter per column, ``l`` (the default) or ``r``."""
     align = align.ljust(len(header), "l")
