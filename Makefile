@@ -95,7 +95,8 @@ test-built: $(STAMP)
 # kit's own environment, which test-built installed). The full-page screenshots (a picture of each
 # page, not a check: about 100 s for the two editions) are make screenshots.
 test-rendered: $(STAMP) browser
-	$(BIN)/pytest tests/test_rendered_book.py tests/test_kit_lab.py -k "not test_screenshot"
+	$(BIN)/pytest tests/test_rendered_book.py -k "not test_screenshot"
+	$(BIN)/pytest tests/test_kit_lab.py -k "not test_screenshot"  # its own process: one Playwright each
 
 # Fastest layer first: lint, package, notebooks, book build, the kit and statistics, the book in a browser.
 test: lint test-package test-notebooks test-book test-built test-rendered
@@ -106,7 +107,8 @@ test-pdf: pdf
 	$(BIN)/pytest tests/test_pdf.py
 
 screenshots: $(STAMP) browser
-	$(BIN)/pytest tests/test_rendered_book.py tests/test_kit_lab.py -k screenshot
+	$(BIN)/pytest tests/test_rendered_book.py -k screenshot
+	$(BIN)/pytest tests/test_kit_lab.py -k screenshot
 
 # The chapters' MyST sources in JupyterLab, with jupyterlab-myst (the extra [lab]; make test does not
 # install it). The kernels run with MATHCHAIN_BOOK=1 as in the book's build, so outputs saved here are

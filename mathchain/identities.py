@@ -387,7 +387,7 @@ IDENTITIES: list[Identity] = [
              conditions=r"\Sigma \text{ symmetric positive definite},\ "
                         r"\text{all } n^2 \text{ entries independent}",
              wrong=lambda S: 2 * _inv(S) - _inv(S) * np.eye(S.shape[0]),
-             wrong_tex=r"2\Sigma^{-1} - \Sigma^{-1} \odot I \text{ (right only for the } n(n+1)/2 \text{ free entries)}",
+             wrong_tex=r"2\Sigma^{-1} - \Sigma^{-1} \odot I \text{ (the free-entries form)}",
              note=r"Central differences move one entry at a time, all $n^2$ of them independent; the "
                   r"gradient is then $\Sigma^{-1}$, the $X^{-T}$ of {ref}`identity-log-determinant`, and "
                   r"it is also the gradient among symmetric matrices ($d \log\det\Sigma = "
