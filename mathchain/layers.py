@@ -128,10 +128,55 @@ def _normalize_vjp(Xhat, sigma, dXhat, axis: int) -> np.ndarray:
     return (dXhat - mean_g - Xhat * mean_gx) / sigma  # (g − mean g − X̂ ⊙ mean(g ⊙ X̂)) / σ
 
 
+# Rows of one block of the fused layer-norm backward: its X, dY, dX and X̂ blocks (2 MiB each at
+# n = 1024) stay in the cache across the block's dozen passes, so X and dY are read from memory once.
+_ROW_BLOCK_BYTES = 2 << 20
+
+
+def _layer_norm_vjp_blocks(X, gamma, dY, eps) -> NormGrads | None:
+    """layer_norm_backward block by block of rows, every pass of a block while it is in the cache.
+
+    Per row: μ, D = X − μ, v = DᵀD/n, X̂ = D/σ; g = dY ⊙ γ; dX = (g − mean g − X̂ mean(g ⊙ X̂))/σ,
+    computed in place in dX (g) and in one scratch block (D, then X̂, then X̂ ⊙ mean(g ⊙ X̂)); the
+    column sums dγ, dβ are added block by block. None if some v is not finite (|X| ≳ 1e154): the
+    caller then takes :func:`_normalize`'s scaled path. Otherwise the values are the formula's: with
+    v finite, scaling X by a power of two as :func:`_normalize` does changes no rounding.
+    """
+    m, n = X.shape
+    rows = max(1, min(m, _ROW_BLOCK_BYTES // (8 * n)))
+    dX = np.empty((m, n))
+    dgamma, dbeta = np.zeros(n), np.zeros(n)
+    scratch, product = np.empty((rows, n)), np.empty((rows, n))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is detected on v below
+        for first in range(0, m, rows):
+            last = min(m, first + rows)
+            X_b, dY_b, g = X[first:last], dY[first:last], dX[first:last]
+            D, P = scratch[: last - first], product[: last - first]
+            np.subtract(X_b, X_b.mean(axis=1, keepdims=True), out=D)  # D = X − μ
+            v = np.einsum("ij,ij->i", D, D) / n  # v = mean(D ⊙ D), one pass, no temporary
+            if not np.isfinite(v).all():
+                return None
+            inv_sigma = (1.0 / np.sqrt(v + eps))[:, None]  # 1/σ, σ = √(v + ε)
+            D *= inv_sigma  # X̂ = D/σ
+            dgamma += np.multiply(dY_b, D, out=P).sum(axis=0)  # ∂z/∂γ = Σᵢ dY ⊙ X̂
+            dbeta += dY_b.sum(axis=0)  # ∂z/∂β = Σᵢ dY
+            np.multiply(dY_b, gamma, out=g)  # g = ∂z/∂X̂ = dY ⊙ γ
+            mean_gx = np.einsum("ij,ij->i", g, D)[:, None] / n  # mean(g ⊙ X̂)
+            g -= g.mean(axis=1, keepdims=True)  # g − mean g
+            D *= mean_gx
+            g -= D  # g − mean g − X̂ ⊙ mean(g ⊙ X̂)
+            g *= inv_sigma  # ∂z/∂X = (g − mean g − X̂ ⊙ mean(g ⊙ X̂)) / σ
+    return NormGrads(dX, dgamma, dbeta)
+
+
 def _norm_backward(X, gamma, beta, dY, eps, axis, what) -> NormGrads:
     X, gamma, beta, eps = _norm_args(X, gamma, beta, eps, what)
     dY = _checks.array("dY", dY, ndim=2)
     _same_shape("dY", dY, "X", X, f"{what} keeps the shape of X and dY = ∂z/∂Y has it too")
+    if axis == 1:
+        fused = _layer_norm_vjp_blocks(X, gamma, dY, eps)
+        if fused is not None:
+            return fused
     Xhat, sigma = _normalize(X, axis, eps)
     dgamma = np.sum(dY * Xhat, axis=0)  # ∂z/∂γ_j = Σ_i ∂z/∂Y_ij X̂_ij
     dbeta = np.sum(dY, axis=0)  # ∂z/∂β_j = Σ_i ∂z/∂Y_ij: the gradient of a broadcast is a sum

@@ -237,6 +237,48 @@ def test_norm_refuses_x_minus_its_mean_beyond_float64(name):
             call()
 
 
+@pytest.mark.parametrize("rows_per_block", [1, 2, 3, 7, 100])
+def test_layer_norm_backward_block_by_block_against_oracles(rng, monkeypatch, rows_per_block):
+    # The fused backward goes through the rows in blocks (the last one shorter for 2, 3): every block
+    # size gives autograd's gradients, dγ and dβ summed over all the blocks.
+    from mathchain import layers
+
+    m, n = 7, 5
+    monkeypatch.setattr(layers, "_ROW_BLOCK_BYTES", 8 * n * rows_per_block)
+    X, gamma, beta, dY = _normal(rng, (m, n), n, n, (m, n))
+    X = X * 3 + 2
+    got = layer_norm_backward(X, gamma, beta, dY)
+    for argnum, g in enumerate(got):
+        want_ag, want_fd = _grads_of_z(_norm_ag(1), dY, [X, gamma, beta], argnum)
+        _assert_exact(g, want_ag)
+        _assert_close_fd(g, want_fd)
+
+
+def test_layer_norm_backward_with_one_huge_row_in_a_later_block(rng, monkeypatch):
+    # Blocks of 2 rows; row 4 is at 1e160 (its variance overflows if formed directly): the call takes
+    # the scaled path, and every row gets autograd's gradient (row 4: its scaled one, ε/s² ≈ 0).
+    from mathchain import layers
+
+    m, n, s = 5, 4, 1e160
+    monkeypatch.setattr(layers, "_ROW_BLOCK_BYTES", 8 * n * 2)
+    X, gamma, beta, dY = _normal(rng, (m, n), n, n, (m, n))
+    big = X.copy()
+    big[4] *= s
+    dX, dgamma, dbeta = layer_norm_backward(big, gamma, beta, dY)
+
+    def no_eps(X, gamma, beta):
+        D = X - anp.mean(X, axis=1, keepdims=True)
+        return gamma * D / anp.sqrt(anp.mean(D**2, axis=1, keepdims=True)) + beta
+
+    top, bottom = (0, 4), (4, 5)
+    want = [grad(lambda *a, f=f, r=r: anp.sum(dY[r[0]:r[1]] * f(*a)), argnum)(X[r[0]:r[1]], gamma, beta)
+            for argnum in (0, 1) for f, r in ((_norm_ag(1), top), (no_eps, bottom))]
+    _assert_exact(dX[:4], want[0])
+    _assert_exact(s * dX[4:], want[1])
+    _assert_exact(dgamma, want[2] + want[3])
+    _assert_exact(dbeta, dY.sum(axis=0))
+
+
 def test_layer_norm_rows_are_independent_batch_norm_rows_are_coupled(rng):
     # The Jacobian ∂vec Y/∂vec X in blocks of n × n: block (i, j) = ∂Y_i,:/∂X_j,:. Layer norm is
     # block diagonal; batch norm has non-zero blocks off the diagonal.
