@@ -401,8 +401,10 @@ def conv2d(X, W, stride=1, padding=0) -> np.ndarray:
 
 # Images per chunk of conv2d_backward: their unfolded patches X_colᵀ take at most this many bytes
 # (at least one image). The whole X_col, (N·H_out·W_out, C·kh·kw), is never formed: for
-# N 16, C 32, 32x32, 3x3 it would take 36 MiB, and its gradient as much again.
-_CONV_CHUNK_BYTES = 8 << 20
+# N 16, C 32, 32x32, 3x3 it would take 36 MiB, and its gradient as much again. Smaller chunks
+# save memory but cost time on a busy machine (each product wakes BLAS's threads once more):
+# 16 MiB took 0.6x the time of 4 MiB chunks on the 2-core benchmark machine (paired rounds, load ~10).
+_CONV_CHUNK_BYTES = 16 << 20
 
 
 def conv2d_backward(X, W, dY, stride=1, padding=0) -> ConvGrads:
