@@ -226,15 +226,15 @@ def _use_one_pass(X: np.ndarray) -> bool:
     return X.nbytes >= 2 * _BLOCK_BYTES and not _blas_layout(X)
 
 
-# --- the plan: the plain line or sequential blocks, chosen by measuring (numpy.einsum_path, FFTW) ---
+# --- the plan: the plain line or the one pass, chosen by measuring (numpy.einsum_path, FFTW) ---------
 
 # From this size of X up the first call for a shape class times both evaluations once and remembers
 # the faster; below it X sits in the last-level cache, the plain line reads it from there twice.
+# Which one pays depends on the machine and its load: on the 2-core AMD EPYC benchmark machine,
+# shared (load ~8), the one pass took 0.42-0.76x the plain line from 20 000x500 to 1 000 000x20,
+# sequential blocks with OpenBLAS's own threads 2.5-8x (each small product wakes its threads); on an
+# Intel Xeon (load ~2.5) the one pass took 1.5-1.8x (see _ONE_PASS_MIN_BYTES).
 _PLAN_MIN_BYTES = 32 << 20
-# Rows of one block of the sequential blocked pass (BLAS runs each product on its own threads): 4 MiB,
-# 1 048 rows of 500 (blocks of 1 024 rows measured 0.68-0.76x the plain line at 100 000x500 on AMD
-# EPYC, 1.00-1.04x on Intel Xeon: which one pays depends on the machine, hence the measurement).
-_PLAN_BLOCK_BYTES = 4 << 20
 # MATHCHAIN_LEAST_SQUARES=plain or =blocked forces that evaluation (tests; comparing by hand).
 _PLAN_ENV = "MATHCHAIN_LEAST_SQUARES"
 _plans: dict[tuple, str] = {}  # shape class -> "plain" or "blocked", for the life of the process
@@ -254,10 +254,8 @@ def _plain(X, w, y) -> np.ndarray:
 
 
 def _blocked(X, w, y) -> np.ndarray:
-    """Σ_b X_bᵀ(X_b w − y_b) over blocks of ``_PLAN_BLOCK_BYTES``, one after the other, BLAS threaded."""
-    rows = max(1, min(X.shape[0], _PLAN_BLOCK_BYTES // (8 * X.shape[1])))
-    g = _blocks(X, w.reshape(-1), y.reshape(-1), 0, X.shape[0], rows, copy=False)[0]
-    return g.reshape(w.shape)
+    """Σ_b X_bᵀ(X_b w − y_b): :func:`_one_pass`, X read once, one part of the rows per core."""
+    return _one_pass(X, w.reshape(-1), y.reshape(-1))[0].reshape(w.shape)
 
 
 _PATHS = {"plain": _plain, "blocked": _blocked}
@@ -312,7 +310,7 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: an X in a layout BLAS cannot read (``X[:, ::2]``)
     is evaluated that way, each block copied once into the cache and used twice there, so X is read
     once (see :func:`_use_one_pass`). Other layouts from ``_PLAN_MIN_BYTES`` up take whichever of the
-    plain line and a sequential blocked pass the first call of their shape class measured faster
+    plain line and that one pass the first call of their shape class measured faster
     (see :func:`_planned`; ``MATHCHAIN_LEAST_SQUARES=plain`` or ``blocked`` forces one).
     """
     X, w, y = _least_squares_inputs(X, w, y)

@@ -685,7 +685,7 @@ def _one_pass_in_child(X, w, y):
     raise SystemExit(0 if _relative_difference(g, X.T @ (X @ w - y)) <= 1e-12 else 1)
 
 
-# --- the plan: the plain line or sequential blocks, chosen by measuring ------------------------------
+# --- the plan: the plain line or the one pass, chosen by measuring ---------------------------------
 
 def _fake_paths(monkeypatch, cost):
     """Replace the two evaluations by spies that advance a fake clock by ``cost[name]`` seconds."""
@@ -746,7 +746,9 @@ def test_forced_paths_agree_with_per_sample_sums(rng, monkeypatch, column):
     # Both paths, forced, against Σᵢ xᵢ(xᵢᵀw − yᵢ) summed sample by sample (no BLAS product of X),
     # on blocks that do not divide m; and each within 1e-12 of the other.
     m, n = 1001, 37
-    monkeypatch.setattr(scalar, "_PLAN_BLOCK_BYTES", 8 * n * 64)
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * 64)  # 64 rows per block
+    monkeypatch.setattr(scalar, "_WORKERS", 2)
+    monkeypatch.setattr(scalar, "_pool", None)
     X = rng.normal(size=(m, n))
     w = rng.normal(size=(n, 1) if column else n)
     y = rng.normal(size=(m, 1) if column else m)
