@@ -228,13 +228,17 @@ def _use_one_pass(X: np.ndarray) -> bool:
 
 # --- the plan: the plain line or the one pass, chosen by measuring (numpy.einsum_path, FFTW) ---------
 
-# From this size of X up the first call for a shape class times both evaluations once and remembers
+# From this size of X up the first call for a shape class times both evaluations and remembers
 # the faster; below it X sits in the last-level cache, the plain line reads it from there twice.
 # Which one pays depends on the machine and its load: on the 2-core AMD EPYC benchmark machine,
 # shared (load ~8), the one pass took 0.42-0.76x the plain line from 20 000x500 to 1 000 000x20,
 # sequential blocks with OpenBLAS's own threads 2.5-8x (each small product wakes its threads); on an
 # Intel Xeon (load ~2.5) the one pass took 1.5-1.8x (see _ONE_PASS_MIN_BYTES).
 _PLAN_MIN_BYTES = 32 << 20
+# Each evaluation is timed this many times, in turns, and its fastest time counts: on the shared
+# benchmark machine a single timing of each chose the plain line at 100 000x500 once in two runs,
+# where the one pass took 0.68x its time.
+_PLAN_ROUNDS = 2
 # MATHCHAIN_LEAST_SQUARES=plain or =blocked forces that evaluation (tests; comparing by hand).
 _PLAN_ENV = "MATHCHAIN_LEAST_SQUARES"
 _plans: dict[tuple, str] = {}  # shape class -> "plain" or "blocked", for the life of the process
@@ -263,7 +267,8 @@ _PATHS = {"plain": _plain, "blocked": _blocked}
 
 def _planned(X, w, y) -> np.ndarray:
     """Xᵀ(Xw − y) by the plan for X's shape class; the first call of a class above
-    ``_PLAN_MIN_BYTES`` times both evaluations once each, remembers the faster, and returns its result.
+    ``_PLAN_MIN_BYTES`` times both evaluations ``_PLAN_ROUNDS`` times each, in turns, remembers the
+    one with the shorter fastest time, and returns its result.
     """
     forced = os.environ.get(_PLAN_ENV, "")
     if forced:
@@ -275,11 +280,12 @@ def _planned(X, w, y) -> np.ndarray:
     key = _shape_class(X)
     if key in _plans:
         return _PATHS[_plans[key]](X, w, y)
-    seconds, results = {}, {}
-    for name in ("blocked", "plain"):
-        start = _clock()
-        results[name] = _PATHS[name](X, w, y)
-        seconds[name] = _clock() - start
+    seconds, results = {"blocked": math.inf, "plain": math.inf}, {}
+    for _ in range(_PLAN_ROUNDS):  # in turns; the fastest of each: the least disturbed by the load
+        for name in seconds:
+            start = _clock()
+            results[name] = _PATHS[name](X, w, y)
+            seconds[name] = min(seconds[name], _clock() - start)
     _plans[key] = min(seconds, key=seconds.get)  # a tie keeps the blocked pass
     return results[_plans[key]]
 

@@ -688,14 +688,16 @@ def _one_pass_in_child(X, w, y):
 # --- the plan: the plain line or the one pass, chosen by measuring ---------------------------------
 
 def _fake_paths(monkeypatch, cost):
-    """Replace the two evaluations by spies that advance a fake clock by ``cost[name]`` seconds."""
+    """Replace the two evaluations by spies that advance a fake clock by ``cost[name]`` seconds (a
+    number, or a list: one per call of that evaluation, in order)."""
     now, calls = [0.0], []
     real = dict(scalar._PATHS)
 
     def spy(name):
         def run(X, w, y):
+            c = cost[name]
+            now[0] += c if isinstance(c, float) else c[calls.count(name)]
             calls.append(name)
-            now[0] += cost[name]
             return real[name](X, w, y)
         return run
 
@@ -713,7 +715,8 @@ def test_plan_takes_the_faster_by_the_clock_and_remembers_it(rng, monkeypatch, f
                                       "blocked": 2.0 if faster == "plain" else 1.0})
     X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
     least_squares_gradient(X, w, y)
-    assert sorted(calls) == ["blocked", "plain"]  # the first call of the class times both once
+    rounds = scalar._PLAN_ROUNDS
+    assert calls == ["blocked", "plain"] * rounds  # the first call of the class times both, in turns
     assert scalar._plans == {scalar._shape_class(X): faster}
     calls.clear()
     for shape in ((300, 20), (260, 17), (511, 31)):  # the same class: within the same powers of two
@@ -722,13 +725,23 @@ def test_plan_takes_the_faster_by_the_clock_and_remembers_it(rng, monkeypatch, f
     assert calls == [faster] * 3
 
 
+def test_plan_counts_the_fastest_time_of_each(rng, monkeypatch):
+    # The plain line is disturbed once (5 s), then takes 1 s; the one pass takes 2 s twice. The
+    # fastest times (1 < 2) choose the plain line; the first timing alone or the means would not.
+    monkeypatch.setattr(scalar, "_PLAN_ROUNDS", 2)
+    _fake_paths(monkeypatch, {"plain": [5.0, 1.0], "blocked": [2.0, 2.0]})
+    X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
+    least_squares_gradient(X, w, y)
+    assert scalar._plans == {scalar._shape_class(X): "plain"}
+
+
 def test_plan_is_per_shape_class_and_layout(rng, monkeypatch):
     calls = _fake_paths(monkeypatch, {"plain": 1.0, "blocked": 2.0})
     X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
     for a in (X, X[:, :10], X[:100], np.asfortranarray(X)):  # n halved, m a third, the other layout
         calls.clear()
         least_squares_gradient(a, w[: a.shape[1]], y[: a.shape[0]])
-        assert sorted(calls) == ["blocked", "plain"], a.shape
+        assert calls == ["blocked", "plain"] * scalar._PLAN_ROUNDS, a.shape
     assert len(scalar._plans) == 4
     assert set(scalar._plans.values()) == {"plain"}
 
