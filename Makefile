@@ -124,7 +124,12 @@ lab: $(LAB_STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tools/run-notebooks
 
-bench: $(STAMP)
+# JAX, the benchmarks' peer, is the bench extra: installed here, not for the book or the tests.
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -1,9 +1,9 @@
-"""Benchmarks: mathchain against hand-written NumPy and autograd; the cost of the build.
+"""Benchmarks: mathchain against hand-written NumPy, autograd and JAX (jit); the cost of the build.
 
 Run with ``make bench``; writes ``benchmarks/RESULTS.md``. Not part of ``make test``'s pass/fail:
 timings depend on the machine and its load, so the results file records the machine with them.
-``--only least-squares`` (or ``linear``, ``chains``, ``layers``) runs one group, e.g. while tuning, and
-``--output`` writes elsewhere.
+``--only least-squares`` (or ``linear``, ``chains``, ``layers``, ``peers``) runs one group, e.g.
+while tuning, and ``--output`` writes elsewhere.
 
 Each case times a candidate and its baseline in the same run, in alternating rounds so that drift
 in the machine's load affects both alike; it reports the median time of each and the median of the
@@ -365,7 +365,8 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds * 1e6:.1f} µs"
 
 
-def report(rows, jac_rows, build_times, quick) -> str:
+def report(rows, jac_rows, build_times, quick, peer_rows=None) -> str:
+    """RESULTS.md's text; ``peer_rows`` (from ``peers.bench_peers``), if given, adds the JAX section."""
     lines = ["# Benchmark results", "",
              "Written by `make bench` (`benchmarks/run.py`); do not edit by hand.", ""]
     lines += machine()
@@ -414,10 +415,20 @@ def report(rows, jac_rows, build_times, quick) -> str:
     if build_times:
         lines += ["", "## The build", "", "| command | wall time |", "| --- | ---: |"]
         lines += [f"| `{cmd}` | {fmt_time(t)} |" for cmd, t in build_times]
+    if peer_rows is not None:
+        import peers
+
+        lines += peers.peer_report(peer_rows, fmt_time)
     missed = [r for r in rows if r.met is False]
+    missed_peers = [r for r in peer_rows or [] if r.met is False]
     lines += ["", "## Verdict", ""]
-    lines += ([f"- target missed: `{r.case}` {r.size}: ratio {r.timing.ratio:.3g}, target {r.target}"
-               for r in missed] or ["- every target met."])
+    lines += [f"- target missed: `{r.case}` {r.size}: ratio {r.timing.ratio:.3g}, target {r.target}"
+              for r in missed]
+    lines += [f"- target missed against {r.peer}: `{r.case}` {r.size}: time ratio {r.timing.ratio:.3g}"
+              + ("" if r.memory_ratio is None else f", memory ratio {r.memory_ratio:.2f}")
+              + f", target {r.target}" for r in missed_peers]
+    if not missed and not missed_peers:
+        lines.append("- every target met.")
     return "\n".join(lines) + "\n"
 
 
@@ -427,7 +438,7 @@ def main() -> int:
     parser.add_argument("--no-build-times", action="store_true",
                         help="skip timing `make book` and `make test`")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--only", choices=["least-squares", "linear", "chains", "layers"],
+    parser.add_argument("--only", choices=["least-squares", "linear", "chains", "layers", "peers"],
                         help="run one group of cases (no numeric_jacobian, no build times)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -445,20 +456,25 @@ def main() -> int:
         lin_sizes = [(64, 512, 512), (1024, 1024, 1024), (4096, 1024, 1024)]
         widths = [500, 1000, 2000]
     import layers  # chapter 09's layers; it imports Row and paired from this module
+    import peers  # JAX (jit), the bench extra; it imports Timing and paired from this module
 
-    rows = []
+    rows, peer_rows = [], []
     for name, bench in (("least-squares", lambda: bench_least_squares(rng, ls_cases, budget,
                                                                       ls_autograd, ls_forced)),
                         ("linear", lambda: bench_linear(rng, lin_sizes, budget)),
                         ("chains", lambda: bench_chains(rng, widths, budget)),
-                        ("layers", lambda: layers.bench_layers(rng, budget, quick=args.quick))):
+                        ("layers", lambda: layers.bench_layers(rng, budget, quick=args.quick)),
+                        ("peers", lambda: peers.bench_peers(rng, budget, quick=args.quick))):
         if args.only and name != args.only:
             continue
         start = time.perf_counter()
-        rows += bench()
+        if name == "peers":
+            peer_rows += bench()
+        else:
+            rows += bench()
         print(f"{name}: {time.perf_counter() - start:.1f} s", flush=True)
     if args.only:
-        text = report(rows, [], [], args.quick)
+        text = report(rows, [], [], args.quick, peer_rows)
         args.output.write_text(text)
         print(text)
         return 0
@@ -471,7 +487,7 @@ def main() -> int:
         build_times = [("make book (warm environment, empty _build)", timed_command(make + ["book"])),
                        ("make book (again, nothing changed)", timed_command(make + ["book"])),
                        ("make test", timed_command(make + ["test"]))]
-    text = report(rows, jac_rows, build_times, args.quick)
+    text = report(rows, jac_rows, build_times, args.quick, peer_rows)
     args.output.write_text(text)
     print(text)
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -225,6 +226,70 @@ def _use_one_pass(X: np.ndarray) -> bool:
     return X.nbytes >= 2 * _BLOCK_BYTES and not _blas_layout(X)
 
 
+# --- the plan: the plain line or the one pass, chosen by measuring (numpy.einsum_path, FFTW) ---------
+
+# From this size of X up the first call for a shape class times both evaluations and remembers
+# the faster; below it X sits in the last-level cache, the plain line reads it from there twice.
+# Which one pays depends on the machine and its load: on the 2-core AMD EPYC benchmark machine,
+# shared (load ~8), the one pass took 0.42-0.76x the plain line from 20 000x500 to 1 000 000x20,
+# sequential blocks with OpenBLAS's own threads 2.5-8x (each small product wakes its threads); on an
+# Intel Xeon (load ~2.5) the one pass took 1.5-1.8x (see _ONE_PASS_MIN_BYTES).
+_PLAN_MIN_BYTES = 32 << 20
+# Each evaluation is timed this many times, in turns, and its fastest time counts: on the shared
+# benchmark machine a single timing of each chose the plain line at 100 000x500 once in two runs,
+# where the one pass took 0.68x its time.
+_PLAN_ROUNDS = 2
+# MATHCHAIN_LEAST_SQUARES=plain or =blocked forces that evaluation (tests; comparing by hand).
+_PLAN_ENV = "MATHCHAIN_LEAST_SQUARES"
+_plans: dict[tuple, str] = {}  # shape class -> "plain" or "blocked", for the life of the process
+_clock = time.perf_counter  # replaced by a fake clock in the tests
+
+
+def _shape_class(X: np.ndarray) -> tuple:
+    """(layout, ⌈log₂ m⌉, ⌈log₂ n⌉): shapes within a factor of two in the same layout share a plan."""
+    layout = "rows" if _rows_in_place(X) else "columns"
+    return layout, X.shape[0].bit_length(), X.shape[1].bit_length()
+
+
+def _plain(X, w, y) -> np.ndarray:
+    z = X @ w
+    z -= y  # z = Xw − y, in place: one temporary fewer than X @ w - y
+    return X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
+
+
+def _blocked(X, w, y) -> np.ndarray:
+    """Σ_b X_bᵀ(X_b w − y_b): :func:`_one_pass`, X read once, one part of the rows per core."""
+    return _one_pass(X, w.reshape(-1), y.reshape(-1))[0].reshape(w.shape)
+
+
+_PATHS = {"plain": _plain, "blocked": _blocked}
+
+
+def _planned(X, w, y) -> np.ndarray:
+    """Xᵀ(Xw − y) by the plan for X's shape class; the first call of a class above
+    ``_PLAN_MIN_BYTES`` times both evaluations ``_PLAN_ROUNDS`` times each, in turns, remembers the
+    one with the shorter fastest time, and returns its result.
+    """
+    forced = os.environ.get(_PLAN_ENV, "")
+    if forced:
+        if forced not in _PATHS:
+            raise ValueError(f"{_PLAN_ENV} must be 'plain' or 'blocked' (or unset); got {forced!r}")
+        return _PATHS[forced](X, w, y)
+    if X.nbytes < _PLAN_MIN_BYTES:
+        return _plain(X, w, y)
+    key = _shape_class(X)
+    if key in _plans:
+        return _PATHS[_plans[key]](X, w, y)
+    seconds, results = {"blocked": math.inf, "plain": math.inf}, {}
+    for _ in range(_PLAN_ROUNDS):  # in turns; the fastest of each: the least disturbed by the load
+        for name in seconds:
+            start = _clock()
+            results[name] = _PATHS[name](X, w, y)
+            seconds[name] = min(seconds[name], _clock() - start)
+    _plans[key] = min(seconds, key=seconds.get)  # a tie keeps the blocked pass
+    return results[_plans[key]]
+
+
 def least_squares_loss(X, w, y) -> float:
     """J = ½ (Xw − y)ᵀ(Xw − y), a Python float.
 
@@ -250,14 +315,14 @@ def least_squares_gradient(X, w, y) -> np.ndarray:
     The gradient of a sum over samples is the sum of their gradients, Xᵀ(Xw − y) =
     Σ_b X_bᵀ(X_b w − y_b) over blocks of rows: an X in a layout BLAS cannot read (``X[:, ::2]``)
     is evaluated that way, each block copied once into the cache and used twice there, so X is read
-    once (see :func:`_use_one_pass`).
+    once (see :func:`_use_one_pass`). Other layouts from ``_PLAN_MIN_BYTES`` up take whichever of the
+    plain line and that one pass the first call of their shape class measured faster
+    (see :func:`_planned`; ``MATHCHAIN_LEAST_SQUARES=plain`` or ``blocked`` forces one).
     """
     X, w, y = _least_squares_inputs(X, w, y)
     with np.errstate(over="ignore", invalid="ignore"):  # reported by finite_result
         if _use_one_pass(X):
             gradient = _one_pass(X, w.reshape(-1), y.reshape(-1))[0].reshape(w.shape)
-        else:
-            z = X @ w
-            z -= y  # z = Xw − y, in place: one temporary fewer than X @ w - y
-            gradient = X.T @ z  # ∂J/∂w = (∂z/∂w)ᵀ ∂J/∂z = Xᵀ z
+        else:  # the plain line Xᵀ(Xw − y), or the same sum block by block where that was faster
+            gradient = _planned(X, w, y)
     return _checks.finite_result("least_squares_gradient", gradient, {"X": X, "w": w, "y": y})

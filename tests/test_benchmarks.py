@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import peers  # noqa: E402
 import run as bench  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
 
 
@@ -75,6 +76,12 @@ def test_quick_run_writes_a_complete_report(tmp_path):
     assert "exactly 2n + 1 at every n" in text
     assert "## Verdict" in text
     assert "## The build" not in text  # --quick does not time make book / make test
+    assert "## Against JAX (jit) and PyTorch" in text
+    if peers.HAVE_JAX:  # the bench extra: one row of each case against JAX, with XLA's memory
+        section = text.split("## Against JAX (jit) and PyTorch")[1].split("## Verdict")[0]
+        for case in ("conv2d_backward", "layer_norm_backward", "least_squares_gradient"):
+            assert f"| `{case}` |" in section, case
+        assert "| XLA temporaries + outputs | memory ratio |" in section
 
 
 def test_least_squares_targets_follow_the_issue():
@@ -141,3 +148,39 @@ def test_load_is_reported(monkeypatch):
     assert "**the machine was busy**" in line
     monkeypatch.setattr(bench.os, "getloadavg", lambda: (0.5, 0.4, 0.3))
     assert "busy" not in bench.load_line()[0]
+
+
+def _peer_row(ratio, memory, temp=3 << 20, out=1 << 20, time_target=1.0, memory_target=1.5):
+    timing = bench.Timing(candidate=[ratio * 1e-2] * 5, baseline=[1e-2] * 5)
+    return peers.PeerRow("conv2d_backward", "X 16x32x32x32", "JAX (jit)", timing,
+                         int(memory * (temp + out)), temp, out, time_target, memory_target)
+
+
+def test_peer_memory_ratio_counts_xla_temporaries_and_outputs():
+    # 6 MiB of ours against 3 MiB of XLA temporaries + 1 MiB of outputs: 1.5, met (not 2.0, missed).
+    row = _peer_row(0.9, 1.5)
+    assert row.ours_bytes == 6 << 20
+    assert row.memory_ratio == pytest.approx(1.5)
+    assert row.met
+    text = "\n".join(peers.peer_report([row], bench.fmt_time))
+    assert ("| `conv2d_backward` | X 16x32x32x32 | 9.00 ms | 10.00 ms | 0.9 | 0.9 – 0.9 | 6.00 MiB "
+            "| 3.00 MiB | 4.00 MiB | 1.50 | time <= 1x, memory <= 1.5x | yes |") in text
+
+
+@pytest.mark.parametrize("ratio, memory", [(1.1, 1.0), (0.9, 1.6)])
+def test_a_missed_peer_target_is_reported_as_missed(ratio, memory):
+    text = bench.report([_row(1.05)], [], [], quick=False, peer_rows=[_peer_row(ratio, memory)])
+    assert "| time <= 1x, memory <= 1.5x | **NO** |" in text
+    assert (f"- target missed against JAX (jit): `conv2d_backward` X 16x32x32x32: time ratio "
+            f"{ratio:g}, memory ratio {memory:.2f}, target time <= 1x, memory <= 1.5x") in text
+    assert "every target met" not in text
+    text = bench.report([_row(1.05)], [], [], quick=False, peer_rows=[_peer_row(0.9, 1.0)])
+    assert "- every target met." in text
+
+
+def test_without_jax_the_report_says_so(monkeypatch):
+    monkeypatch.setattr(peers, "HAVE_JAX", False)
+    assert peers.bench_peers(None, 1.0) == []
+    text = bench.report([_row(1.05)], [], [], quick=False, peer_rows=[])
+    assert "JAX is not installed (`pip install -e '.[bench]'`): no rows." in text
+    assert "- every target met." in text

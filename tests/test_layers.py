@@ -5,6 +5,8 @@ autograd oracle written as explicit sums over output positions, since autograd h
 cases, and the adjoint identity ⟨u, J v⟩ = ⟨VJP(u), v⟩.
 """
 
+import tracemalloc
+
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -235,6 +237,48 @@ def test_norm_refuses_x_minus_its_mean_beyond_float64(name):
         with pytest.raises(ValueError, match=rf"X has shape \({X.shape[0]}, {n}\) and entries up "
                                              r"to 1.7e\+308: X − μ overflows float64"):
             call()
+
+
+@pytest.mark.parametrize("rows_per_block", [1, 2, 3, 7, 100])
+def test_layer_norm_backward_block_by_block_against_oracles(rng, monkeypatch, rows_per_block):
+    # The fused backward goes through the rows in blocks (the last one shorter for 2, 3): every block
+    # size gives autograd's gradients, dγ and dβ summed over all the blocks.
+    from mathchain import layers
+
+    m, n = 7, 5
+    monkeypatch.setattr(layers, "_ROW_BLOCK_BYTES", 8 * n * rows_per_block)
+    X, gamma, beta, dY = _normal(rng, (m, n), n, n, (m, n))
+    X = X * 3 + 2
+    got = layer_norm_backward(X, gamma, beta, dY)
+    for argnum, g in enumerate(got):
+        want_ag, want_fd = _grads_of_z(_norm_ag(1), dY, [X, gamma, beta], argnum)
+        _assert_exact(g, want_ag)
+        _assert_close_fd(g, want_fd)
+
+
+def test_layer_norm_backward_with_one_huge_row_in_a_later_block(rng, monkeypatch):
+    # Blocks of 2 rows; row 4 is at 1e160 (its variance overflows if formed directly): the call takes
+    # the scaled path, and every row gets autograd's gradient (row 4: its scaled one, ε/s² ≈ 0).
+    from mathchain import layers
+
+    m, n, s = 5, 4, 1e160
+    monkeypatch.setattr(layers, "_ROW_BLOCK_BYTES", 8 * n * 2)
+    X, gamma, beta, dY = _normal(rng, (m, n), n, n, (m, n))
+    big = X.copy()
+    big[4] *= s
+    dX, dgamma, dbeta = layer_norm_backward(big, gamma, beta, dY)
+
+    def no_eps(X, gamma, beta):
+        D = X - anp.mean(X, axis=1, keepdims=True)
+        return gamma * D / anp.sqrt(anp.mean(D**2, axis=1, keepdims=True)) + beta
+
+    top, bottom = (0, 4), (4, 5)
+    want = [grad(lambda *a, f=f, r=r: anp.sum(dY[r[0]:r[1]] * f(*a)), argnum)(X[r[0]:r[1]], gamma, beta)
+            for argnum in (0, 1) for f, r in ((_norm_ag(1), top), (no_eps, bottom))]
+    _assert_exact(dX[:4], want[0])
+    _assert_exact(s * dX[4:], want[1])
+    _assert_exact(dgamma, want[2] + want[3])
+    _assert_exact(dbeta, dY.sum(axis=0))
 
 
 def test_layer_norm_rows_are_independent_batch_norm_rows_are_coupled(rng):
@@ -620,3 +664,75 @@ def test_conv2d_ignores_the_rows_and_columns_no_window_reads(rng):
     np.testing.assert_array_equal(dX[:, :, 5, :], 0.0)
     np.testing.assert_array_equal(dX[:, :, :, 5], 0.0)
     assert np.all(np.abs(dX[:, :, :5, :5]).max(axis=(0, 1)) > 0)  # every other pixel is read
+
+
+# --- conv2d_backward a chunk of images at a time: never the whole X_col --------------------------------
+
+CHUNK_CASES = [  # (N, C, H, W), (F, kh, kw), stride, padding: strides 1-4, 1x1, non-square
+    ((3, 2, 7, 5), (2, 3, 2), 1, 0),
+    ((3, 2, 7, 5), (2, 3, 2), 2, 1),
+    ((5, 1, 9, 6), (3, 1, 1), 3, 0),
+    ((3, 2, 6, 9), (2, 2, 4), 4, 2),
+    ((4, 3, 5, 4), (2, 1, 3), 1, 1),
+]
+
+
+@pytest.mark.parametrize("images_per_chunk", [1, 2, 100])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CHUNK_CASES,
+                         ids=[f"X{x}-W{w}-s{s}-p{p}" for x, w, s, p in CHUNK_CASES])
+def test_conv2d_backward_by_chunks_against_oracles(rng, monkeypatch, images_per_chunk, x_shape,
+                                                   w_shape, stride, padding):
+    # Chunks of 1 image, of 2 (the last one shorter for N = 3, 5) and all at once: autograd through
+    # the explicit sums, central differences, and the whole unfolding (public im2col/col2im).
+    from mathchain import layers
+
+    X, W = _conv_problem(rng, x_shape, w_shape)
+    F, C, kh, kw = W.shape
+    dY = rng.normal(size=conv2d(X, W, stride, padding).shape)
+    Ho, Wo = dY.shape[2:]
+    monkeypatch.setattr(layers, "_CONV_CHUNK_BYTES", 8 * C * kh * kw * Ho * Wo * images_per_chunk)
+    dX, dW = conv2d_backward(X, W, dY, stride, padding)
+    dYm = dY.transpose(0, 2, 3, 1).reshape(-1, F)  # rows (n, a, b), like im2col's
+    _assert_exact(dW, (dYm.T @ im2col(X, kh, kw, stride, padding)).reshape(W.shape))
+    _assert_exact(dX, col2im(dYm @ W.reshape(F, -1), X.shape, kh, kw, stride, padding))
+
+    def f(X_, W_):
+        return _conv_ag(X_, W_, stride, padding)
+
+    for argnum, g in enumerate((dX, dW)):
+        want_ag, want_fd = _grads_of_z(f, dY, [X, W], argnum)
+        _assert_exact(g, want_ag)
+        _assert_close_fd(g, want_fd)
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 1), (2, 1), (1, 0)])
+def test_conv2d_backward_never_forms_the_unfolded_image(rng, stride, padding):
+    # X_col is (N·H_out·W_out, C·kh·kw): 5.3 MB for stride 1, more than the whole call may take. The
+    # call allocates dX and dW (the results), and per chunk of images X_pad, X_colᵀ (reused for its
+    # gradient), dYₘᵀ and col2im's padded dX, and NumPy's iterator buffers (8192 entries an operand):
+    # bounded by the chunk size, not by N.
+    from mathchain import layers
+
+    N, C, H, Wd, F, kh, kw = 48, 8, 16, 12, 4, 3, 3
+    X, W = rng.normal(size=(N, C, H, Wd)), rng.normal(size=(F, C, kh, kw))
+    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (Wd + 2 * padding - kw) // stride + 1
+    dY = rng.normal(size=(N, F, Ho, Wo))
+    unfolded = 8 * N * Ho * Wo * C * kh * kw
+    per_image = 8 * C * kh * kw * Ho * Wo
+    images = max(1, layers._CONV_CHUNK_BYTES // per_image)
+    if images >= N // 2:  # the default chunk would hold half of this X: make it hold 3 images
+        images = 3
+    chunk_bytes = images * per_image
+    padded = 8 * images * C * (H + 2 * padding) * (Wd + 2 * padding)
+    bound = X.nbytes + W.nbytes + chunk_bytes + 2 * padded + 8 * images * F * Ho * Wo + (256 << 10)
+    assert bound < unfolded
+    old = layers._CONV_CHUNK_BYTES
+    layers._CONV_CHUNK_BYTES = chunk_bytes
+    tracemalloc.start()
+    try:
+        conv2d_backward(X, W, dY, stride, padding)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        layers._CONV_CHUNK_BYTES = old
+    assert peak <= bound, (peak, bound, unfolded)

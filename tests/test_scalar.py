@@ -683,3 +683,106 @@ def _one_pass_in_child(X, w, y):
     scalar._WORKERS = 2
     g, _ = scalar._one_pass(X, w, y)
     raise SystemExit(0 if _relative_difference(g, X.T @ (X @ w - y)) <= 1e-12 else 1)
+
+
+# --- the plan: the plain line or the one pass, chosen by measuring ---------------------------------
+
+def _fake_paths(monkeypatch, cost):
+    """Replace the two evaluations by spies that advance a fake clock by ``cost[name]`` seconds (a
+    number, or a list: one per call of that evaluation, in order)."""
+    now, calls = [0.0], []
+    real = dict(scalar._PATHS)
+
+    def spy(name):
+        def run(X, w, y):
+            c = cost[name]
+            now[0] += c if isinstance(c, float) else c[calls.count(name)]
+            calls.append(name)
+            return real[name](X, w, y)
+        return run
+
+    monkeypatch.setattr(scalar, "_PATHS", {name: spy(name) for name in real})
+    monkeypatch.setattr(scalar, "_clock", lambda: now[0])
+    monkeypatch.setattr(scalar, "_plans", {})
+    monkeypatch.setattr(scalar, "_PLAN_MIN_BYTES", 0)
+    monkeypatch.delenv(scalar._PLAN_ENV, raising=False)
+    return calls
+
+
+@pytest.mark.parametrize("faster", ["plain", "blocked"])
+def test_plan_takes_the_faster_by_the_clock_and_remembers_it(rng, monkeypatch, faster):
+    calls = _fake_paths(monkeypatch, {"plain": 2.0 if faster == "blocked" else 1.0,
+                                      "blocked": 2.0 if faster == "plain" else 1.0})
+    X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
+    least_squares_gradient(X, w, y)
+    rounds = scalar._PLAN_ROUNDS
+    assert calls == ["blocked", "plain"] * rounds  # the first call of the class times both, in turns
+    assert scalar._plans == {scalar._shape_class(X): faster}
+    calls.clear()
+    for shape in ((300, 20), (260, 17), (511, 31)):  # the same class: within the same powers of two
+        least_squares_gradient(rng.normal(size=shape), rng.normal(size=shape[1]),
+                               rng.normal(size=shape[0]))
+    assert calls == [faster] * 3
+
+
+def test_plan_counts_the_fastest_time_of_each(rng, monkeypatch):
+    # The plain line is disturbed once (5 s), then takes 1 s; the one pass takes 2 s twice. The
+    # fastest times (1 < 2) choose the plain line; the first timing alone or the means would not.
+    monkeypatch.setattr(scalar, "_PLAN_ROUNDS", 2)
+    _fake_paths(monkeypatch, {"plain": [5.0, 1.0], "blocked": [2.0, 2.0]})
+    X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
+    least_squares_gradient(X, w, y)
+    assert scalar._plans == {scalar._shape_class(X): "plain"}
+
+
+def test_plan_is_per_shape_class_and_layout(rng, monkeypatch):
+    calls = _fake_paths(monkeypatch, {"plain": 1.0, "blocked": 2.0})
+    X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
+    for a in (X, X[:, :10], X[:100], np.asfortranarray(X)):  # n halved, m a third, the other layout
+        calls.clear()
+        least_squares_gradient(a, w[: a.shape[1]], y[: a.shape[0]])
+        assert calls == ["blocked", "plain"] * scalar._PLAN_ROUNDS, a.shape
+    assert len(scalar._plans) == 4
+    assert set(scalar._plans.values()) == {"plain"}
+
+
+def test_plan_below_the_threshold_is_the_plain_line_unmeasured(rng, monkeypatch):
+    calls = _fake_paths(monkeypatch, {"plain": 2.0, "blocked": 1.0})
+    X, w, y = rng.normal(size=(300, 20)), rng.normal(size=20), rng.normal(size=300)
+    monkeypatch.setattr(scalar, "_PLAN_MIN_BYTES", X.nbytes + 1)
+    least_squares_gradient(X, w, y)
+    assert calls == [] and scalar._plans == {}  # the plain line, called directly
+
+
+@pytest.mark.parametrize("column", [False, True], ids=["1-D", "column"])
+def test_forced_paths_agree_with_per_sample_sums(rng, monkeypatch, column):
+    # Both paths, forced, against Σᵢ xᵢ(xᵢᵀw − yᵢ) summed sample by sample (no BLAS product of X),
+    # on blocks that do not divide m; and each within 1e-12 of the other.
+    m, n = 1001, 37
+    monkeypatch.setattr(scalar, "_BLOCK_BYTES", 8 * n * 64)  # 64 rows per block
+    monkeypatch.setattr(scalar, "_WORKERS", 2)
+    monkeypatch.setattr(scalar, "_pool", None)
+    X = rng.normal(size=(m, n))
+    w = rng.normal(size=(n, 1) if column else n)
+    y = rng.normal(size=(m, 1) if column else m)
+    want = np.zeros(n)
+    for x_i, y_i in zip(X, y.reshape(-1), strict=True):
+        want += x_i * (float(np.dot(x_i, w.reshape(-1))) - y_i)
+    calls = _fake_paths(monkeypatch, {"plain": 1.0, "blocked": 1.0})
+    got = {}
+    for path in ("plain", "blocked"):
+        monkeypatch.setenv(scalar._PLAN_ENV, path)
+        calls.clear()
+        got[path] = least_squares_gradient(X, w, y)
+        assert calls == [path]
+        assert got[path].shape == w.shape
+        assert _relative_difference(got[path], want) <= 1e-12
+    assert _relative_difference(got["blocked"], got["plain"]) <= 1e-12
+    assert scalar._plans == {}  # a forced path is not a measurement
+
+
+def test_forced_path_must_be_named(rng, monkeypatch):
+    monkeypatch.setenv(scalar._PLAN_ENV, "fast")
+    monkeypatch.setattr(scalar, "_PLAN_MIN_BYTES", 0)
+    with pytest.raises(ValueError, match="MATHCHAIN_LEAST_SQUARES must be 'plain' or 'blocked'"):
+        least_squares_gradient(rng.normal(size=(5, 2)), np.zeros(2), np.zeros(5))
