@@ -207,12 +207,7 @@ class MarkdownWriter:
         elif _is(node, "exercise_enumerable_node", "exercise_unenumerable_node") and any(
                 c.get("nb_element") == "cell_code" for c in node.findall(nodes.container)):
             # a gated exercise (exercise-start … exercise-end) holds code cells: its head, then them
-            number = self.number(node["ids"][0]) if _is(node, "exercise_enumerable_node") else ""
-            title = node.next_node(nodes.title)
-            extra = self.inline(title) if title is not None and title.children else ""
-            head = f"**{self.words['exercise']} {number}**".replace(" **", "**")
-            yield "md", self.line(node), (self.take_pending() + self.anchors(node) + head
-                                          + (f" ({extra})" if extra else ""))
+            yield "md", self.line(node), self.take_pending() + self.exercise_head(node)
             for child in node.children:
                 if not isinstance(child, nodes.title):
                     yield from self.items(child, depth)
@@ -232,6 +227,14 @@ class MarkdownWriter:
         else:
             text = self.block(node)
             yield "md", self.line(node), self.take_pending() + text
+
+    def exercise_head(self, node) -> str:
+        """An exercise's anchors and title line: "**Exercise 2.1**", with its own title if it has one."""
+        number = self.number(node["ids"][0]) if _is(node, "exercise_enumerable_node") else ""
+        title = node.next_node(nodes.title)
+        extra = self.inline(title) if title is not None and title.children else ""
+        head = f"**{self.words['exercise']} {number}**".replace(" **", "**")
+        return self.anchors(node) + head + (f" ({extra})" if extra else "")
 
     def line(self, node) -> int | None:
         if node is None:
@@ -282,13 +285,8 @@ class MarkdownWriter:
                              + self.blocks(item.next_node(nodes.definition).children))
             return "\n\n".join(items)
         if _is(node, "exercise_enumerable_node", "exercise_unenumerable_node"):
-            number = self.number(node["ids"][0]) if _is(node, "exercise_enumerable_node") else ""
-            title = node.next_node(nodes.title)
-            extra = self.inline(title) if title is not None and title.children else ""
-            head = f"**{self.words['exercise']} {number}**".replace(" **", "**")
-            head = self.anchors(node) + head + (f" ({extra})" if extra else "")
             body = self.blocks(c for c in node.children if not isinstance(c, nodes.title))
-            return f"{head}\n\n{body}"
+            return f"{self.exercise_head(node)}\n\n{body}"
         if _is(node, "solution_node"):
             body = self.blocks(c for c in node.children if not isinstance(c, nodes.title))
             return (f"{self.anchors(node)}<details><summary>{self.words['solution']}</summary>\n\n"
