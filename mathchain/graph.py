@@ -52,7 +52,7 @@ class Node:
             )
         return Node._latest[self]
 
-    # operators: a number or an array on either side becomes a constant leaf
+    # operators (+, -, *, /, @ and unary -): a number or an array on either side becomes a constant leaf
     def __add__(self, other):
         return add(self, _operand(other))
 
@@ -70,6 +70,21 @@ class Node:
 
     def __rmul__(self, other):
         return multiply(_operand(other), self)
+
+    def __neg__(self):
+        return negative(self)
+
+    def __sub__(self, other):
+        return subtract(self, _operand(other))
+
+    def __rsub__(self, other):
+        return subtract(_operand(other), self)
+
+    def __truediv__(self, other):
+        return divide(self, _operand(other))
+
+    def __rtruediv__(self, other):
+        return divide(_operand(other), self)
 
     @property
     def T(self):  # noqa: N802  (NumPy's name)
@@ -164,11 +179,40 @@ def add(x: Node, y: Node) -> Node:
                                           _unbroadcast(g, y.value.shape)), "add")
 
 
+def negative(x: Node) -> Node:
+    """−X; ∂z/∂X = −∂z/∂(−X)."""
+    x = _node(x, "x")
+    return Node(-x.value, (x,), lambda g: (-g,), "negative")
+
+
+def subtract(x: Node, y: Node) -> Node:
+    """X − Y with broadcasting; ∂z/∂X = G, ∂z/∂Y = −G for G = ∂z/∂(X − Y), summed over broadcast axes."""
+    x, y, value = _pair(x, y, np.subtract)
+    return Node(value, (x, y), lambda g: (_unbroadcast(g, x.value.shape),  # G
+                                          _unbroadcast(-g, y.value.shape)), "subtract")  # −G
+
+
 def multiply(x: Node, y: Node) -> Node:
     """X ⊙ Y entrywise, with broadcasting; ∂z/∂X = ∂z/∂(X ⊙ Y) ⊙ Y, summed over broadcast axes."""
     x, y, value = _pair(x, y, np.multiply)
     return Node(value, (x, y), lambda g: (_unbroadcast(g * y.value, x.value.shape),  # G ⊙ Y
                                           _unbroadcast(g * x.value, y.value.shape)), "multiply")
+
+
+def divide(x: Node, y: Node) -> Node:
+    """Q = X ⊘ Y entrywise, with broadcasting; ∂z/∂X = G ⊘ Y, ∂z/∂Y = −G ⊙ Q ⊘ Y, summed likewise.
+
+    Y must have no zero entry: there Q is not defined, nor is either gradient.
+    """
+    x, y = _node(x, "x"), _node(y, "y")
+    if not np.all(y.value):
+        index = [int(i) for i in np.argwhere(y.value == 0)[0]]
+        raise ValueError(f"y has shape {y.value.shape} and y{index} = 0: x / y needs every entry of "
+                         f"y nonzero (x has shape {x.value.shape})")
+    x, y, Q = _pair(x, y, np.divide)
+    return Node(Q, (x, y), lambda g: (_unbroadcast(g / y.value, x.value.shape),  # G ⊘ Y
+                                      _unbroadcast(-g * Q / y.value, y.value.shape)),  # −G ⊙ X ⊘ Y²
+                "divide")
 
 
 def transpose(x: Node) -> Node:

@@ -10,10 +10,13 @@ from mathchain.graph import (
     Node,
     add,
     cross_entropy,
+    divide,
     linear,
     matmul,
     multiply,
+    negative,
     squared_error,
+    subtract,
     tanh,
     topological_order,
     total,
@@ -56,6 +59,32 @@ def test_add_and_multiply_sum_over_broadcast_axes(rng, shape_x, shape_y):
                            lambda x, y: anp.sum((x + y) * C), [X, Y])
     _check_against_oracles(lambda x, y: total(multiply(x * y, variable(C))),
                            lambda x, y: anp.sum(x * y * C), [X, Y])
+
+
+@pytest.mark.parametrize("shape_x, shape_y", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), (3, 1)),
+                                              ((3, 4), (1, 1)), ((1, 1), (2, 5)), ((5,), ())])
+def test_subtract_divide_and_negative_sum_over_broadcast_axes(rng, shape_x, shape_y):
+    X, Y = rng.normal(size=shape_x), rng.normal(size=shape_y)
+    Y_away = np.sign(Y) * (1 + np.abs(Y))  # |y| >= 1: x / y and its derivatives stay moderate
+    C = rng.normal(size=np.broadcast_shapes(shape_x, shape_y))
+    _check_against_oracles(lambda x, y: total(multiply(subtract(x, y), variable(C))),
+                           lambda x, y: anp.sum((x - y) * C), [X, Y])
+    _check_against_oracles(lambda x, y: total((x - y) * variable(C)),
+                           lambda x, y: anp.sum((x - y) * C), [X, Y])
+    _check_against_oracles(lambda x, y: total(multiply(divide(x, y), variable(C))),
+                           lambda x, y: anp.sum(x / y * C), [X, Y_away])
+    _check_against_oracles(lambda x, y: total(x / y * variable(C)),
+                           lambda x, y: anp.sum(x / y * C), [X, Y_away])
+    _check_against_oracles(lambda x, y: total(negative(x * y) * variable(C)),
+                           lambda x, y: anp.sum(-(x * y) * C), [X, Y])
+
+
+def test_division_by_zero_names_the_entry_and_the_shapes():
+    named = r"y has shape \(2, 2\) and y\[1, 0\] = 0.*x has shape \(3, 2, 2\)"
+    with pytest.raises(ValueError, match=named):
+        divide(variable(np.ones((3, 2, 2))), variable([[1.0, 2.0], [0.0, 3.0]]))
+    with pytest.raises(ValueError, match=r"y has shape \(\) and y\[\] = 0"):
+        variable(np.ones(2)) / 0
 
 
 @pytest.mark.parametrize("m, n", MATRIX_SHAPES)
@@ -248,6 +277,17 @@ OPERAND_CASES = {  # the engine's expression, the same with autograd's operation
     "C + x": (lambda x: _C + x, lambda x: anp.add(_C, x)),
     "A @ x": (lambda x: _A @ x, lambda x: anp.dot(_A, x)),
     "x @ B": (lambda x: x @ _B, lambda x: anp.dot(x, _B)),
+    "-x": (lambda x: -x, lambda x: -x),
+    "x - 1": (lambda x: x - 1, lambda x: x - 1),
+    "1 - x": (lambda x: 1 - x, lambda x: 1 - x),
+    "np.float64(1) - x": (lambda x: np.float64(1.0) - x, lambda x: 1 - x),
+    "C - x": (lambda x: _C - x, lambda x: anp.subtract(_C, x)),
+    "x - C": (lambda x: x - _C, lambda x: anp.subtract(x, _C)),
+    "x - x.T.T": (lambda x: x - 2 * x.T.T, lambda x: x - 2 * x),
+    "x / 2": (lambda x: x / 2, lambda x: x / 2),
+    "x / C": (lambda x: x / _C, lambda x: anp.divide(x, _C)),
+    "2 / (x * x + 1)": (lambda x: 2 / (x * x + 1), lambda x: 2 / (x * x + 1)),
+    "C / (x * x + 1)": (lambda x: _C / (x * x + 1), lambda x: anp.divide(_C, x * x + 1)),
 }
 
 
