@@ -107,6 +107,14 @@ _BAD_PUNCTUATION = re.compile(
 )
 
 
+# Two slips that only the rendered page shows. A reference to an exercise renders with its own word
+# ("Exercise 0.2", "练习 0.2"), so a word before it doubles ("练习 练习 0.2"). Sphinx's smartquotes
+# reads an ASCII quote that follows full-width punctuation as a closing one: （'forward'） renders
+# （’forward’）. Full-width quotes written out (‘…’, “…”) are left alone.
+_WORD_BEFORE_EXERCISE = re.compile(r"(?:\b[Ee]xercises?|练习)\s*\{ref\}`[\w-]*-ex-[\w-]*`")
+_QUOTE_AFTER_FULL_WIDTH = re.compile(r"[\u3000-\u303f\uff00-\uffef]['\"]")
+
+
 @functools.cache
 def glossary() -> list[tuple[str, str, list[str]]]:
     """(English, 中文, avoided variants) from the glossary table of the errata page."""
@@ -143,6 +151,13 @@ def translation_problems(message_id: str, message_str: str, avoided: list[str]) 
         lost, added = english - chinese, chinese - english
         problems.append(f"math/code/roles/links differ: lost {dict(lost)}, added {dict(added)}")
     if not block:
+        for edition, text in (("English", message_id), ("Chinese", message_str)):
+            if doubled := _WORD_BEFORE_EXERCISE.findall(text):
+                problems.append(f"{edition}: a word before a reference to an exercise doubles, since "
+                                f"the reference renders as 'Exercise 0.2' / '练习 0.2': {doubled}")
+        if quotes := _QUOTE_AFTER_FULL_WIDTH.findall(message_str):
+            problems.append(f"an ASCII quote after full-width punctuation, which smartquotes turns the "
+                            f"wrong way: {quotes} (write ‘…’ or “…”)")
         found = _BAD_PUNCTUATION.findall(prose(message_str))
         if len(found) > len(_BAD_PUNCTUATION.findall(prose(message_id))):
             problems.append(f"half-width punctuation in Chinese text: {found}")
@@ -181,6 +196,14 @@ def test_translations_keep_math_code_and_terms(path):
         ("It is the Jacobian of the chain.", "它是链的雅克比矩阵。", "avoided"),
         ("It is the Jacobian of the whole chain here.", "It is the Jacobian of the whole chain here.",
          "English"),
+        ("(Exercise {ref}`lay-ex-quadratic` of chapter 00 found this.)",
+         "（{ref}`lay-ex-quadratic` 曾推出这一结果。）", "English: a word before a reference"),
+        ("({ref}`lay-ex-quadratic` found this.)",
+         "（第 0 章的练习 {ref}`lay-ex-quadratic`。）", "Chinese: a word before a reference"),
+        ("See exercises {ref}`sv-ex-ridge` and {ref}`sv-ex-logistic`.",
+         "见 {ref}`sv-ex-ridge` 和 {ref}`sv-ex-logistic`。", "English: a word before a reference"),
+        ("It gives both ('forward' starts at the input end).", "它给出两者（'forward' 从输入端开始）。",
+         "smartquotes"),
     ],
 )
 def test_translation_check_refuses(english, chinese, why):
@@ -198,6 +221,9 @@ def test_translation_check_accepts_a_faithful_translation():
         "\\partial z/\\partial y$；见{ref}`勘误 E2 <e2>`和 `gradient_chain`。"
     )
     assert translation_problems(english, chinese, ["雅克比"]) == []
+    quoted = "It gives both ('forward' starts at the input end; see {ref}`lay-ex-quadratic`)."
+    quoted_zh = "它给出两者（‘forward’ 从输入端开始；见{ref}`lay-ex-quadratic`）。"
+    assert translation_problems(quoted, quoted_zh, ["雅克比"]) == []
     seed = "The seed writes 雅克比矩阵 (line 21)."
     assert translation_problems(seed, "原文写作“雅克比矩阵”（第 21 行）。", ["雅克比"]) == []
 
