@@ -700,10 +700,13 @@ def _eig_pair(A, i):
 def _eigenvector_jacobian(A, i):
     """∂v_i = (λ_i I − A)⁺ ∂A v_i, for ∂A = the symmetric part of a change of A: [n, n²]."""
     n = A.shape[0]
+    w, V = np.linalg.eigh(A)
     lam, v = _eig_pair(A, i)
     I = np.eye(n)
     E = 0.5 * (np.einsum("pk,l->pkl", I, v) + np.einsum("pl,k->pkl", I, v))  # (sym(J_kl) v)_p
-    return np.linalg.pinv(lam * I - A) @ E.reshape(n, n * n)
+    others = np.arange(n) != i  # (λ_i I − A)⁺ = Σ_{j≠i} v_j v_jᵀ / (λ_i − λ_j), the exact zero dropped
+    pinv = (V[:, others] / (lam - w[others])) @ V[:, others].T
+    return pinv @ E.reshape(n, n * n)
 
 
 def _sample_distinct_symmetric(rng, n):
@@ -928,14 +931,16 @@ IDENTITIES += [
              lambda rng, n: (_normal(rng, n, n) / 2,), _SQUARE_SIZES,
              other=r"\textstyle\sum_r X^r \otimes (X^{k-1-r})^T \text{ (}\operatorname{vec}_r)",
              wrong=lambda X: 3 * np.kron(_mpow(X, 2), np.eye(X.shape[0])),
-             wrong_tex=r"k\, X^{k-1} \otimes I \text{ (the scalar rule)}"),
+             wrong_tex=r"k\, X^{k-1} \otimes I \text{ (the scalar rule)}",
+             mistake="matrices do not commute: the Jacobian of Xᵏ sums k terms Xʳ ⊗ (X^{k−1−r})ᵀ, not k X^{k−1} ⊗ I."),
     Identity("cb-bilinear-power", CB, "gradient", r"a^T X^k b,\ k = 3",
              r"\textstyle\sum_{r=0}^{k-1} (X^r)^T a b^T (X^{k-1-r})^T",
              r"X \in \mathbb{R}^{n \times n},\ a, b \in \mathbb{R}^n",
              lambda xp, X, a, b: xp.dot(a, xp.dot(_power(xp, X, 3), b)),
              lambda X, a, b: sum(_mpow(X, r).T @ np.outer(a, b) @ _mpow(X, 2 - r).T for r in range(3)),
              lambda rng, n: (_normal(rng, n, n) / 2, _normal(rng, n), _normal(rng, n)), _SQUARE_SIZES,
-             wrong=lambda X, a, b: 3 * _mpow(X, 2).T @ np.outer(a, b), wrong_tex=r"k (X^{k-1})^T a b^T"),
+             wrong=lambda X, a, b: 3 * _mpow(X, 2).T @ np.outer(a, b), wrong_tex=r"k (X^{k-1})^T a b^T",
+             mistake="X does not commute with abᵀ: the gradient of aᵀXᵏb sums k terms (Xʳ)ᵀabᵀ(X^{k−1−r})ᵀ, not k(X^{k−1})ᵀabᵀ."),
     Identity("cb-quadratic-power", CB, "gradient", r"a^T (X^k)^T X^k b,\ k = 3",
              r"\textstyle\sum_{r=0}^{k-1} (X^r)^T X^k (b a^T + a b^T) (X^{k-1-r})^T",
              r"X \in \mathbb{R}^{n \times n},\ a, b \in \mathbb{R}^n",
@@ -955,27 +960,34 @@ IDENTITIES += [
                              _normal(rng, n + 1, n)), _VECTOR_SIZES,
              other=r"\tfrac{\partial s}{\partial x}, \tfrac{\partial r}{\partial x} \text{ Jacobians (numerator layout)}",
              wrong=lambda x, A, B, C: (np.cos(B @ x)[:, None] * B).T @ A @ (C @ x) + C.T @ A @ np.sin(B @ x),
-             wrong_tex=r"\text{the same with } A \text{ for } A^T"),
+             wrong_tex=r"\text{the same with } A \text{ for } A^T",
+             mistake="the second term goes back through Aᵀ: the gradient of sᵀAr is (∂s/∂x)ᵀAr + (∂r/∂x)ᵀAᵀs."),
     Identity("cb-rayleigh-quotient", CB, "gradient", r"\frac{(Ax)^T (Ax)}{(Bx)^T (Bx)}",
              r"\frac{2 A^T A x}{x^T B^T B x} - \frac{2\, x^T A^T A x\, B^T B x}{(x^T B^T B x)^2}",
-             r"x \in \mathbb{R}^n,\ A, B \in \mathbb{R}^{m \times n}",
+             r"x \in \mathbb{R}^n,\ A \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{n \times n}",
              lambda xp, x, A, B: xp.sum(xp.dot(A, x) ** 2) / xp.sum(xp.dot(B, x) ** 2),
              lambda x, A, B: 2 * A.T @ A @ x / np.sum((B @ x) ** 2)
              - 2 * np.sum((A @ x) ** 2) * B.T @ B @ x / np.sum((B @ x) ** 2) ** 2,
-             lambda rng, n: (_normal(rng, n), _normal(rng, n + 1, n), _normal(rng, n + 1, n)), _VECTOR_SIZES,
-             conditions=r"Bx \neq 0"),
+             lambda rng, n: (_normal(rng, n), _normal(rng, n + 1, n), _normal(rng, n, n)), _VECTOR_SIZES,
+             conditions=r"Bx \neq 0",
+             wrong=lambda x, A, B: 2 * A.T @ A @ x / (x @ B @ B @ x)
+             - 2 * np.sum((A @ x) ** 2) * B.T @ B @ x / np.sum((B @ x) ** 2) ** 2,
+             wrong_tex=r"\text{the same with } x^T B B x \text{ in the first denominator (as printed)}",
+             mistake="the first denominator of the Cookbook's (95) lost a transpose: it is xᵀBᵀBx = ‖Bx‖², not xᵀBBx."),
     # 2.4.4 gradient and Hessian
     Identity("cb-quadratic-affine", CB, "gradient", r"f = x^T A x + b^T x", r"(A + A^T) x + b",
              r"x, b \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
              lambda xp, x, A, b: xp.dot(x, xp.dot(A, x)) + xp.dot(b, x), lambda x, A, b: (A + A.T) @ x + b,
              lambda rng, n: (_normal(rng, n), _normal(rng, n, n), _normal(rng, n)), _VECTOR_SIZES,
-             wrong=lambda x, A, b: 2 * A @ x + b, wrong_tex=r"2Ax + b"),
+             wrong=lambda x, A, b: 2 * A @ x + b, wrong_tex=r"2Ax + b",
+             mistake="2Ax + b holds only for a symmetric A; in general the gradient of xᵀAx + bᵀx is (A + Aᵀ)x + b."),
     Identity("cb-quadratic-hessian", CB, "jacobian", r"\nabla f = (A + A^T) x + b,\ f = x^T A x + b^T x",
              r"\tfrac{\partial^2 f}{\partial x \partial x^T} = A + A^T",
              r"x, b \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
              lambda xp, x, A, b: _quadratic_gradient_numeric(xp, x, A, b), lambda x, A, b: A + A.T,
              lambda rng, n: (_normal(rng, n), _normal(rng, n, n), _normal(rng, n)), _VECTOR_SIZES,
-             wrong=lambda x, A, b: 2 * A, wrong_tex=r"2A"),
+             wrong=lambda x, A, b: 2 * A, wrong_tex=r"2A",
+             mistake="2A is the Hessian of xᵀAx + bᵀx only for a symmetric A; in general it is A + Aᵀ."),
     # 2.5 traces
     Identity("cb-trace", CB, "gradient", r"\operatorname{tr} X", r"I", r"X \in \mathbb{R}^{n \times n}",
              lambda xp, X: xp.trace(X), lambda X: np.eye(X.shape[0]),
@@ -1005,7 +1017,8 @@ IDENTITIES += [
              r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m}",
              lambda xp, X, B: xp.trace(xp.dot(B, xp.dot(X, X.T))), lambda X, B: (B + B.T) @ X,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0])), _MATRIX_SIZES,
-             wrong=lambda X, B: 2 * B @ X, wrong_tex=r"2BX"),
+             wrong=lambda X, B: 2 * B @ X, wrong_tex=r"2BX",
+             mistake="2BX holds only for a symmetric B; in general the gradient of tr(BXXᵀ) is BX + BᵀX."),
     Identity("cb-trace-xxtb", CB, "gradient", r"\operatorname{tr}(X X^T B)", r"B X + B^T X",
              r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m}",
              lambda xp, X, B: xp.trace(xp.dot(X, xp.dot(X.T, B))), lambda X, B: (B + B.T) @ X,
@@ -1031,13 +1044,15 @@ IDENTITIES += [
              lambda xp, X, B, C: xp.trace(xp.dot(B.T, xp.dot(X.T, xp.dot(C, xp.dot(X, B))))),
              lambda X, B, C: (C + C.T) @ X @ B @ B.T,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], 2), _normal(rng, size[0], size[0])),
-             _MATRIX_SIZES, wrong=lambda X, B, C: 2 * C @ X @ B @ B.T, wrong_tex=r"2 C X B B^T"),
+             _MATRIX_SIZES, wrong=lambda X, B, C: 2 * C @ X @ B @ B.T, wrong_tex=r"2 C X B B^T",
+             mistake="2CXBBᵀ holds only for a symmetric C; in general the gradient of tr(BᵀXᵀCXB) is CᵀXBBᵀ + CXBBᵀ."),
     Identity("cb-trace-xtbxc", CB, "gradient", r"\operatorname{tr}(X^T B X C)", r"B X C + B^T X C^T",
              r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m},\ C \in \mathbb{R}^{n \times n}",
              lambda xp, X, B, C: xp.trace(xp.dot(X.T, xp.dot(B, xp.dot(X, C)))),
              lambda X, B, C: B @ X @ C + B.T @ X @ C.T,
              lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0]), _normal(rng, size[1], size[1])),
-             _MATRIX_SIZES, wrong=lambda X, B, C: 2 * B @ X @ C, wrong_tex=r"2 B X C"),
+             _MATRIX_SIZES, wrong=lambda X, B, C: 2 * B @ X @ C, wrong_tex=r"2 B X C",
+             mistake="2BXC holds only for symmetric B and C; in general the gradient of tr(XᵀBXC) is BXC + BᵀXCᵀ."),
     Identity("cb-trace-axbxtc", CB, "gradient", r"\operatorname{tr}(A X B X^T C)",
              r"A^T C^T X B^T + C A X B",
              r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{p \times m},\ B \in \mathbb{R}^{n \times n},\ "
@@ -1115,7 +1130,8 @@ IDENTITIES += [
              r"\cos(X)^T \text{ (matrix cosine)}", r"X \in \mathbb{R}^{n \times n}",
              lambda xp, X: xp.trace(_matrix_sin(xp, X)), lambda X: _cosm(X).T,
              lambda rng, n: (_normal(rng, n, n) / n,), _SQUARE_SIZES,
-             wrong=lambda X: np.cos(X).T, wrong_tex=r"\text{the entrywise } \cos(X)^T"),
+             wrong=lambda X: np.cos(X).T, wrong_tex=r"\text{the entrywise } \cos(X)^T",
+             mistake="sin X is the matrix sine here: the gradient of tr(sin X) is the matrix cosine, transposed, not the entrywise cosine."),
     # 2.6 vector norms
     Identity("cb-norm-shifted", CB, "gradient", r"\lVert x - a \rVert_2", r"\frac{x - a}{\lVert x - a \rVert_2}",
              r"x, a \in \mathbb{R}^n", lambda xp, x, a: xp.sqrt(xp.sum((x - a) ** 2)),
@@ -1144,14 +1160,16 @@ IDENTITIES += [
              lambda rng, n: (_theta(rng, n), _normal(rng, n), _normal(rng, n)), (3, 1, 4),
              other=r"\text{the upper triangle of the matrix shown}",
              wrong=lambda t, a, b: _free(_symmetric_rule_G(t, a, b)),
-             wrong_tex=r"G \text{ (the derivative by all } n^2 \text{ entries)}"),
+             wrong_tex=r"G \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative is G + Gᵀ − G ∘ I, not G."),
     Identity("cb-symmetric-trace", CB, "gradient", r"\operatorname{tr}(A S),\ S = S^T \text{ by its free entries}",
              r"A + A^T - A \circ I", r"\theta \in \mathbb{R}^{n(n+1)/2},\ A \in \mathbb{R}^{n \times n}",
              lambda xp, t, A: xp.trace(xp.dot(A, _sym(xp, t, A.shape[0]))),
              lambda t, A: _free(_structured(A.T)),
              lambda rng, n: (_theta(rng, n), _normal(rng, n, n)), (3, 1, 4),
              other=r"\text{the upper triangle of the matrix shown}",
-             wrong=lambda t, A: _free(A.T), wrong_tex=r"A^T \text{ (the derivative by all } n^2 \text{ entries)}"),
+             wrong=lambda t, A: _free(A.T), wrong_tex=r"A^T \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative of tr(AS) is A + Aᵀ − A ∘ I, not Aᵀ."),
     Identity("cb-symmetric-det", CB, "gradient", r"\det S,\ S = S^T \text{ by its free entries}",
              r"\det(S) (2 S^{-1} - S^{-1} \circ I)", r"\theta \in \mathbb{R}^{n(n+1)/2}",
              lambda xp, t, n: xp.linalg.det(_sym(xp, t, n)),
@@ -1159,7 +1177,8 @@ IDENTITIES += [
              lambda rng, n: (_theta(rng, n), n), (3, 1, 4),
              other=r"\text{the upper triangle of the matrix shown}",
              wrong=lambda t, n: _free(np.linalg.det(_sym(np, t, n)) * _inv(_sym(np, t, n))),
-             wrong_tex=r"\det(S)\, S^{-1} \text{ (the derivative by all } n^2 \text{ entries)}"),
+             wrong_tex=r"\det(S)\, S^{-1} \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative of det S is det(S)(2S⁻¹ − S⁻¹ ∘ I), not det(S)S⁻¹."),
     Identity("cb-symmetric-logdet", CB, "gradient", r"\log \det S,\ S = S^T \text{ by its free entries}",
              r"2 S^{-1} - S^{-1} \circ I", r"\theta \in \mathbb{R}^{n(n+1)/2}",
              lambda xp, t, n: xp.linalg.slogdet(_sym(xp, t, n))[1],
@@ -1168,7 +1187,8 @@ IDENTITIES += [
              conditions=r"S \text{ positive definite}",
              other=r"\text{the upper triangle of the matrix shown}",
              wrong=lambda t, n: _free(_inv(_sym(np, t, n))),
-             wrong_tex=r"S^{-1} \text{ (the derivative by all } n^2 \text{ entries)}"),
+             wrong_tex=r"S^{-1} \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative of log det S is 2S⁻¹ − S⁻¹ ∘ I, not S⁻¹."),
     Identity("cb-diagonal-trace", CB, "gradient", r"\operatorname{tr}(A X),\ X = \operatorname{diag}(d)",
              r"A \circ I \text{ (its diagonal)}", r"d \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
              lambda xp, d, A: xp.trace(xp.dot(A, d * np.eye(d.size))),
@@ -1178,12 +1198,94 @@ IDENTITIES += [
              r"t \in \mathbb{R}^{2n-1},\ A \in \mathbb{R}^{n \times n}",
              lambda xp, t, A: xp.trace(xp.dot(A, _toeplitz(xp, t, A.shape[0]))),
              lambda t, A: _alpha(A), lambda rng, n: (_normal(rng, 2 * n - 1), _normal(rng, n, n)), (3, 1, 4),
-             wrong=lambda t, A: _alpha(A.T), wrong_tex=r"\text{the diagonal sums of } A"),
+             wrong=lambda t, A: _alpha(A.T), wrong_tex=r"\text{the diagonal sums of } A",
+             mistake="tr(AT) collects the diagonals of Aᵀ, not of A: the derivative by t_k is the sum of the k-th diagonal of Aᵀ."),
     Identity("cb-toeplitz-symmetric-trace", CB, "gradient", r"\operatorname{tr}(A T),\ T_{ij} = t_{\lvert i-j \rvert}",
              r"\alpha(A) + \alpha(A)^T - \alpha(A) \circ I", r"t \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
              lambda xp, t, A: xp.trace(xp.dot(A, _toeplitz_symmetric(xp, t, A.shape[0]))),
              lambda t, A: _alpha_symmetric(A), lambda rng, n: (_normal(rng, n), _normal(rng, n, n)), (3, 1, 4),
-             wrong=lambda t, A: _alpha(A)[A.shape[0] - 1:], wrong_tex=r"\alpha(A) \text{ (the unconstrained form)}"),
+             wrong=lambda t, A: _alpha(A)[A.shape[0] - 1:], wrong_tex=r"\alpha(A) \text{ (the unconstrained form)}",
+             mistake="in a symmetric Toeplitz matrix t_k sits on two diagonals: its derivative adds both sums, α(A) + α(A)ᵀ − α(A) ∘ I."),
+]
+
+
+def _two_curves(rng, size, second=None):
+    """t and two curves X(t) (m × n) and Y(t) (second, default m × n): (t, X0, X1, X2, Y0, Y1, Y2)."""
+    m, n = size
+    p, q = second or size
+    return (0.3 * _normal(rng, 1), *(_normal(rng, m, n) for _ in range(3)),
+            *(_normal(rng, p, q) for _ in range(3)))
+
+
+def _cofactor_adjugate(X):
+    """adj(X) from its cofactors, (−1)^{i+j} det of X without row j and column i (no inverse used)."""
+    n = X.shape[0]
+    if n == 1:
+        return np.ones((1, 1))
+    adj = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(X, j, axis=0), i, axis=1)
+            adj[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return adj
+
+
+def _rule(key, expression, derivative, f, df, sample=None, sizes=_MATRIX_SIZES, conditions=""):
+    """A rule for differentials, (33)–(44), checked along a curve X(t) = X0 + tX1 + t²X2 (and Y(t))."""
+    return Identity(key, CB, "jacobian", expression, derivative,
+                    r"X(t), Y(t) \text{ curves } X_0 + t X_1 + t^2 X_2",
+                    lambda xp, t, *args: xp.reshape(f(xp, t, *args), (-1,)),
+                    lambda t, *args: _column(df(t, *args)), sample or _two_curves, sizes,
+                    conditions=conditions)
+
+
+def _X(xp, t, a):
+    return _curve(xp, t, *a[:3])
+
+
+def _Y(xp, t, a):
+    return _curve(xp, t, *a[3:6])
+
+
+def _dX(t, a):
+    return _curve_dot(t, *a[:3])
+
+
+def _dY(t, a):
+    return _curve_dot(t, *a[3:6])
+
+
+IDENTITIES += [
+    _rule("cb-rule-constant", r"A \text{ (constant)}", r"\partial A = 0",
+          lambda xp, t, *a: a[0] + 0 * t[0], lambda t, *a: np.zeros(a[0].shape)),
+    _rule("cb-rule-scale", r"\alpha X", r"\partial(\alpha X) = \alpha\, \partial X",
+          lambda xp, t, *a: 1.7 * _X(xp, t, a), lambda t, *a: 1.7 * _dX(t, a)),
+    _rule("cb-rule-sum", r"X + Y", r"\partial(X + Y) = \partial X + \partial Y",
+          lambda xp, t, *a: _X(xp, t, a) + _Y(xp, t, a), lambda t, *a: _dX(t, a) + _dY(t, a)),
+    _rule("cb-rule-trace", r"\operatorname{tr} X", r"\partial \operatorname{tr} X = \operatorname{tr}(\partial X)",
+          lambda xp, t, *a: xp.reshape(xp.trace(_X(xp, t, a)), (1,)), lambda t, *a: np.trace(_dX(t, a)),
+          lambda rng, n: _two_curves(rng, (n, n)), _SQUARE_SIZES),
+    _rule("cb-rule-product", r"X Y", r"\partial(XY) = (\partial X) Y + X (\partial Y)",
+          lambda xp, t, *a: xp.dot(_X(xp, t, a), _Y(xp, t, a)),
+          lambda t, *a: _dX(t, a) @ _Y(np, t, a) + _X(np, t, a) @ _dY(t, a),
+          lambda rng, size: _two_curves(rng, size, (size[1], 2))),
+    _rule("cb-rule-hadamard", r"X \circ Y", r"\partial(X \circ Y) = (\partial X) \circ Y + X \circ (\partial Y)",
+          lambda xp, t, *a: _X(xp, t, a) * _Y(xp, t, a),
+          lambda t, *a: _dX(t, a) * _Y(np, t, a) + _X(np, t, a) * _dY(t, a)),
+    _rule("cb-rule-kronecker", r"X \otimes Y", r"\partial(X \otimes Y) = (\partial X) \otimes Y + X \otimes (\partial Y)",
+          lambda xp, t, *a: xp.kron(_X(xp, t, a), _Y(xp, t, a)),
+          lambda t, *a: np.kron(_dX(t, a), _Y(np, t, a)) + np.kron(_X(np, t, a), _dY(t, a)),
+          lambda rng, size: _two_curves(rng, size, (2, 3))),
+    _rule("cb-rule-adjugate", r"\det X", r"\partial \det X = \operatorname{tr}\bigl(\operatorname{adj}(X)\, \partial X\bigr)",
+          lambda xp, t, *a: xp.reshape(xp.linalg.det(_X(xp, t, a)), (1,)),
+          lambda t, *a: np.trace(_cofactor_adjugate(_X(np, t, a)) @ _dX(t, a)),
+          lambda rng, n: _curve_sample(rng, n), _CURVE_SIZES),
+    _rule("cb-rule-logdet", r"\ln \det X", r"\partial \ln \det X = \operatorname{tr}(X^{-1} \partial X)",
+          lambda xp, t, *a: xp.reshape(xp.linalg.slogdet(_X(xp, t, a))[1], (1,)),
+          lambda t, *a: np.trace(np.linalg.solve(_X(np, t, a), _dX(t, a))),
+          lambda rng, n: _curve_sample(rng, n), _CURVE_SIZES, conditions=r"\det X > 0"),
+    _rule("cb-rule-transpose", r"X^T", r"\partial X^T = (\partial X)^T",
+          lambda xp, t, *a: _X(xp, t, a).T, lambda t, *a: _dX(t, a).T),
 ]
 
 
@@ -1372,6 +1474,9 @@ COOKBOOK_NOT_IDENTITIES: dict[int, str] = {
 
 # derivative identities the reference checks: equation → the key of the entry that checks it
 COOKBOOK_COVERED: dict[int, str] = {
+    33: "cb-rule-constant", 34: "cb-rule-scale", 35: "cb-rule-sum", 36: "cb-rule-trace",
+    37: "cb-rule-product", 38: "cb-rule-hadamard", 39: "cb-rule-kronecker", 40: "cb-inverse-curve",
+    41: "cb-rule-adjugate", 42: "cb-det-curve", 43: "cb-rule-logdet", 44: "cb-rule-transpose",
     46: "cb-det-curve", 47: "cb-det-adjugate", 48: "cb-det-second", 49: "determinant",
     50: "cb-det-adjugate", 51: "cb-det-axb", 52: "cb-det-xtax-square", 53: "cb-det-xtax-symmetric",
     54: "cb-det-xtax-general", 55: "cb-logdet-gram", 56: "cb-logdet-gram-pinv", 57: "log-determinant",
@@ -1401,18 +1506,6 @@ COOKBOOK_COVERED: dict[int, str] = {
 
 # derivative identities the reference does not check, with the reason
 COOKBOOK_UNCOVERED: dict[int, str] = {
-    33: "a rule for differentials (∂A = 0 for a constant A), not yet checked as an entry",
-    34: "a rule for differentials (∂(αX) = α∂X), not yet checked as an entry",
-    35: "a rule for differentials (∂(X + Y) = ∂X + ∂Y), not yet checked as an entry",
-    36: "a rule for differentials (∂tr X = tr ∂X), not yet checked as an entry",
-    37: "a rule for differentials (the product rule), not yet checked as an entry",
-    38: "a rule for differentials (the Hadamard product), not yet checked as an entry",
-    39: "a rule for differentials (the Kronecker product), not yet checked as an entry",
-    40: "a rule for differentials (∂X⁻¹ = −X⁻¹ ∂X X⁻¹; its derivative form (59) is checked)",
-    41: "a rule for differentials (∂det X = tr(adj(X) ∂X)), not yet checked as an entry",
-    42: "a rule for differentials (∂det X = det X tr(X⁻¹∂X); its derivative form (46) is checked)",
-    43: "a rule for differentials (∂ln det X = tr(X⁻¹∂X)), not yet checked as an entry",
-    44: "a rule for differentials (∂Xᵀ = (∂X)ᵀ), not yet checked as an entry",
     45: "complex: ∂X^H = (∂X)^H, the Hermitian transpose; the course is real",
     89: "complex: ∂(a − x^H b)²/∂x, in the Cookbook's complex convention; the course is real",
 }
@@ -1423,3 +1516,24 @@ def cookbook_coverage() -> tuple[list[int], list[int], int]:
     covered = sorted(COOKBOOK_COVERED)
     uncovered = sorted(COOKBOOK_UNCOVERED)
     return covered, uncovered, len(covered) + len(uncovered)
+
+
+# equations printed wrong: equation → the entry whose ``wrong`` is the form as printed (the check refuses it)
+COOKBOOK_AS_PRINTED: dict[int, str] = {
+    92: "cb-quadratic-power",  # the first term transposed
+    95: "cb-rayleigh-quotient",  # xᵀBBx for xᵀBᵀBx in the first denominator
+    127: "cb-trace-inverse-shifted-gram-ratio",  # right only if A is symmetric too, which it does not assume
+}
+
+# equations right only under a condition the Cookbook does not state next to them
+COOKBOOK_UNSTATED_CONDITIONS: dict[int, str] = {
+    55: r"$X$ of full column rank, so that $X^T X$ is invertible and $X^+ = (X^T X)^{-1} X^T$",
+    56: r"$X^+$ taken as the variable: $Y = X^+$ of full row rank, and $X = Y^+$",
+    58: r"$X$ invertible (the formula has $X^{-T}$)",
+    132: r"$X$ real (the $X^H$ of the Cookbook is $X^T$ here)",
+    138: r"a derivative by the $n(n+1)/2$ free entries of the symmetric matrix, not a gradient "
+         r"among symmetric matrices: that one is $\tfrac12(G + G^T)$",
+    139: r"as (138): by the free entries",
+    140: r"as (138): by the free entries",
+    141: r"as (138): by the free entries",
+}
