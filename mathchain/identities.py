@@ -1465,11 +1465,12 @@ def diagnose_identity(entry: Identity, args: tuple, candidate) -> Diagnosis:
 COOKBOOK_SECTION_2 = range(32, 145)
 
 # numbered equations that are not derivative identities: left out of the count, with the reason
-COOKBOOK_NOT_IDENTITIES: dict[int, str] = {
-    32: "the assumption that the entries of X are independent, ∂X_kl/∂X_ij = δ_ik δ_lj: a definition",
-    96: "the definition f = xᵀAx + bᵀx of the function that (97) and (98) differentiate",
-    134: "the definition of the structure matrix S^ij = ∂A/∂A_ij",
-    135: "the definition g(U) = g(f(X)) that the chain rule (136) differentiates",
+COOKBOOK_NOT_IDENTITIES: dict[int, str] = {  # Markdown
+    32: r"the assumption that the entries of $X$ are independent, "
+        r"$\partial X_{kl}/\partial X_{ij} = \delta_{ik} \delta_{lj}$: a definition",
+    96: r"the definition $f = x^T A x + b^T x$ of the function that (97) and (98) differentiate",
+    134: r"the definition of the structure matrix $S^{ij} = \partial A/\partial A_{ij}$",
+    135: r"the definition $g(U) = g(f(X))$ of what the chain rule (136) differentiates",
 }
 
 # derivative identities the reference checks: equation → the key of the entry that checks it
@@ -1504,10 +1505,11 @@ COOKBOOK_COVERED: dict[int, str] = {
     143: "cb-toeplitz-trace", 144: "cb-toeplitz-symmetric-trace",
 }
 
-# derivative identities the reference does not check, with the reason
-COOKBOOK_UNCOVERED: dict[int, str] = {
-    45: "complex: ∂X^H = (∂X)^H, the Hermitian transpose; the course is real",
-    89: "complex: ∂(a − x^H b)²/∂x, in the Cookbook's complex convention; the course is real",
+# derivative identities the reference does not check, with the reason (Markdown)
+COOKBOOK_UNCOVERED: dict[int, str] = {  # Markdown
+    45: r"complex: $\partial X^H = (\partial X)^H$, the conjugate transpose; this course is real",
+    89: r"complex: $\partial (a - x^H b)^2/\partial x$ in the Cookbook's convention for complex "
+        r"variables; this course is real",
 }
 
 
