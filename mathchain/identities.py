@@ -1333,9 +1333,9 @@ def _gram_ratio_published(X, C, B, A):
 
 
 def _cosm(X):
-    from scipy.linalg import cosm
-
-    return np.real(cosm(X))
+    """cos(X), the matrix function, from the eigenvalues: V diag(cos λ) V⁻¹ (not the series of f)."""
+    w, V = np.linalg.eig(X)
+    return np.real(V @ np.diag(np.cos(w)) @ np.linalg.inv(V))
 
 
 def _chain_rule_gradient(X, A):
@@ -1508,8 +1508,8 @@ COOKBOOK_COVERED: dict[int, str] = {
 # derivative identities the reference does not check, with the reason (Markdown)
 COOKBOOK_UNCOVERED: dict[int, str] = {  # Markdown
     45: r"complex: $\partial X^H = (\partial X)^H$, the conjugate transpose; this course is real",
-    89: r"complex: $\partial (a - x^H b)^2/\partial x$ in the Cookbook's convention for complex "
-        r"variables; this course is real",
+    89: r"complex: $\partial (a - x^H b)^2/\partial x$ in the convention of the Cookbook for "
+        r"complex variables; this course is real",
 }
 
 

@@ -242,3 +242,13 @@ def test_the_cookbook_form_as_printed_fails(rng, number):
               for args in (entry.sample(rng, size) for size in entry.sizes)]
     assert errors[0] > WRONG_AT_LEAST and max(errors) > 0.01, errors
     assert "printed" in entry.wrong_tex and entry.mistake
+
+
+def test_the_matrix_cosine_agrees_with_scipy(rng):
+    # (128)'s derivative cos(X)ᵀ comes from an eigendecomposition; SciPy's cosm is a third oracle
+    from scipy.linalg import cosm
+
+    entry = by_key("cb-trace-sin")
+    for n in entry.sizes:
+        (X,) = entry.sample(rng, n)
+        np.testing.assert_allclose(entry.df(X), cosm(X).T, rtol=1e-10, atol=1e-12)
