@@ -10,6 +10,11 @@ Layouts (chapter 00): ``kind="gradient"`` for a scalar f, denominator layout (th
 ``kind="jacobian"`` for a vector or matrix f, numerator layout, ``(f.size, x.size)`` with matrices
 flattened row by row (``vec_r``, C order, NumPy's), as :func:`mathchain.numeric_jacobian` does.
 The variable is always the first argument x; the others are constants.
+
+The Matrix Cookbook's section 2 is covered equation by equation: the group "matrix cookbook" holds the
+entries written for it, and ``COOKBOOK_COVERED`` (with ``COOKBOOK_UNCOVERED`` and
+``COOKBOOK_NOT_IDENTITIES``) maps each of its equations (32)–(144) to the entry that checks it, or to
+the reason it is not counted; ``COOKBOOK_AS_PRINTED`` names the equations printed wrong.
 """
 
 from __future__ import annotations
@@ -1459,8 +1464,11 @@ def diagnose_identity(entry: Identity, args: tuple, candidate) -> Diagnosis:
 
 # --- the Matrix Cookbook's section 2, equation by equation --------------------------------------------
 # Petersen & Pedersen, The Matrix Cookbook, version of November 15, 2012, section 2 "Derivatives":
-# equations (32)–(144). Read from the copy at fliphtml5.com/ifgyy/oati/The_Matrix_Cookbook (pages 8–16;
-# its text, extracted from the PDF, is garbled: each equation was rebuilt and, where unsure, derived).
+# equations (32)–(144). Read from two copies: the text extracted from the PDF at
+# fliphtml5.com/ifgyy/oati/The_Matrix_Cookbook (pages 10, 11, 15, 16 found; garbled, so each equation
+# was rebuilt), and the OCR transcription md/main.md of github.com/eric-wieser/lean-matrix-cookbook,
+# whose Lean files also number the subsections (e.g. 2.4.4 is (96)–(98), 2.5.4 is (124)–(128)).
+# Where unsure, the equation was derived; every one was checked before it was taken.
 # Every number is in exactly one of the three tables below (a test checks it).
 COOKBOOK_SECTION_2 = range(32, 145)
 
