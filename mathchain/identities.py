@@ -10,6 +10,11 @@ Layouts (chapter 00): ``kind="gradient"`` for a scalar f, denominator layout (th
 ``kind="jacobian"`` for a vector or matrix f, numerator layout, ``(f.size, x.size)`` with matrices
 flattened row by row (``vec_r``, C order, NumPy's), as :func:`mathchain.numeric_jacobian` does.
 The variable is always the first argument x; the others are constants.
+
+The Matrix Cookbook's section 2 is covered equation by equation: the group "matrix cookbook" holds the
+entries written for it, and ``COOKBOOK_COVERED`` (with ``COOKBOOK_UNCOVERED`` and
+``COOKBOOK_NOT_IDENTITIES``) maps each of its equations (32)–(144) to the entry that checks it, or to
+the reason it is not counted; ``COOKBOOK_AS_PRINTED`` names the equations printed wrong.
 """
 
 from __future__ import annotations
@@ -556,6 +561,809 @@ IDENTITIES: list[Identity] = [
              chapter="09-layers"),
 ]
 
+
+# --- the Matrix Cookbook, section 2 (Petersen & Pedersen, version of November 15, 2012) ---------------
+# Each entry below checks one or more numbered equations of its section 2 (the numbers are in
+# COOKBOOK_COVERED, at the end of the file). Where the variable is a scalar t (a curve X(t) through
+# the matrices), x is the 1-vector (t,), and a derivative by t is a "jacobian" of shape (f.size, 1).
+# Where the variable is structured (symmetric, diagonal, Toeplitz), x is the vector of its free
+# entries and the derivative is by those, as the Cookbook's §2.8 means it.
+CB = "matrix cookbook"
+
+
+def _square(rng, n):
+    return rng.normal(size=(n, n))
+
+
+def _tall(rng, size):
+    """A tall m × n matrix (m ≥ n), full column rank: its Gram matrix is well conditioned."""
+    m, n = size
+    return rng.normal(size=(m, n)) + np.eye(m, n) * 2
+
+
+def _curve(xp, t, X0, X1, X2):
+    """X(t) = X0 + t X1 + t² X2 at the 1-vector t: a smooth curve through the matrices."""
+    return X0 + t[0] * X1 + t[0] ** 2 * X2
+
+
+def _curve_dot(t, X0, X1, X2):
+    """X'(t) = X1 + 2t X2."""
+    return X1 + 2 * t[0] * X2
+
+
+def _curve_sample(rng, n):
+    return (0.3 * _normal(rng, 1), _invertible(rng, n), _normal(rng, n, n), _normal(rng, n, n))
+
+
+def _column(v):
+    """A derivative by the scalar t as a Jacobian [f.size, 1]."""
+    return np.reshape(v, (-1, 1))
+
+
+def _power(xp, X, k):
+    """X^k for k ≥ 0 by repeated products (autograd differentiates it)."""
+    P = xp.eye(X.shape[0])
+    for _ in range(k):
+        P = xp.dot(P, X)
+    return P
+
+
+def _mpow(X, k):
+    return np.linalg.matrix_power(X, k)
+
+
+def _duplication(n):
+    """D, n² × n(n+1)/2: vec_r(S) = D θ for the symmetric S whose upper triangle, row by row, is θ."""
+    rows, cols = np.triu_indices(n)
+    D = np.zeros((n * n, rows.size))
+    for p, (i, j) in enumerate(zip(rows, cols, strict=True)):
+        D[i * n + j, p] = D[j * n + i, p] = 1.0
+    return D
+
+
+def _sym(xp, theta, n):
+    """The symmetric n × n matrix of its free entries theta (upper triangle, row by row)."""
+    return xp.reshape(xp.dot(_duplication(n), theta), (n, n))
+
+
+def _free(M):
+    """The upper triangle of M, row by row: a derivative by the free entries of a symmetric matrix."""
+    return M[np.triu_indices(M.shape[0])]
+
+
+def _structured(G):
+    """The Cookbook's (138): G + Gᵀ − G ∘ I, the derivative by the free entries, as a matrix."""
+    return G + G.T - G * np.eye(G.shape[0])
+
+
+def _theta(rng, n, spd=False):
+    S = _spd(rng, n) if spd else _symmetric(rng, n) + n * np.eye(n)
+    return _free(S)
+
+
+def _toeplitz(xp, t, n):
+    """T with T_ij = t_{i−j}: t holds the 2n − 1 diagonals, offsets −(n−1), …, n−1."""
+    index = np.subtract.outer(np.arange(n), np.arange(n)) + n - 1
+    return xp.reshape(xp.dot(np.eye(2 * n - 1)[index.ravel()], t), (n, n))
+
+
+def _toeplitz_symmetric(xp, t, n):
+    """T with T_ij = t_{|i−j|}: t holds its n diagonals."""
+    index = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    return xp.reshape(xp.dot(np.eye(n)[index.ravel()], t), (n, n))
+
+
+def _alpha(A):
+    """The Cookbook's α(A) as one value per diagonal: the sum of the (i − j)-th diagonal of Aᵀ."""
+    n = A.shape[0]
+    return np.array([np.trace(A.T, offset=-k) for k in range(-(n - 1), n)])
+
+
+def _matrix_sin(xp, X, terms=14):
+    """sin(X), the matrix function (its power series), not the entrywise sine."""
+    S, P = 0 * X, X
+    for k in range(terms):
+        S = S + P
+        P = -xp.dot(P, xp.dot(X, X)) / ((2 * k + 2) * (2 * k + 3))
+    return S
+
+
+def _xtbx_jacobian(X, B):
+    """∂(XᵀBX)_kl/∂X_ij = δ_lj (XᵀB)_ki + δ_kj (BX)_il, as [n·n, m·n] (vec_r out and in)."""
+    m, n = X.shape
+    I = np.eye(n)
+    J = np.einsum("lj,ki->klij", I, X.T @ B) + np.einsum("kj,il->klij", I, B @ X)
+    return J.reshape(n * n, m * n)
+
+
+def _xn_jacobian(X, k):
+    """∂(X^k)_kl/∂X_ij = Σ_r (X^r J_ij X^{k−1−r})_kl, as [n², n²]."""
+    return sum(np.kron(_mpow(X, r), _mpow(X, k - 1 - r).T) for r in range(k))
+
+
+def _quadratic_power_gradient(X, a, b, k):
+    """The gradient of aᵀ(Xᵏ)ᵀXᵏb, derived: Σ_r (Xʳ)ᵀXᵏ b aᵀ(X^{k−1−r})ᵀ + (Xʳ)ᵀXᵏ a bᵀ(X^{k−1−r})ᵀ."""
+    P = _mpow(X, k)
+    return sum(_mpow(X, r).T @ P @ (np.outer(b, a) + np.outer(a, b)) @ _mpow(X, k - 1 - r).T
+               for r in range(k))
+
+
+def _quadratic_power_published(X, a, b, k):
+    """The Cookbook's (92): Σ_r X^{k−1−r} a bᵀ (Xᵏ)ᵀ Xʳ + (Xʳ)ᵀ Xᵏ a bᵀ (X^{k−1−r})ᵀ."""
+    P = _mpow(X, k)
+    return sum(_mpow(X, k - 1 - r) @ np.outer(a, b) @ P.T @ _mpow(X, r)
+               + _mpow(X, r).T @ P @ np.outer(a, b) @ _mpow(X, k - 1 - r).T for r in range(k))
+
+
+def _eig_pair(A, i):
+    """λ_i and v_i of the symmetric A (ascending), v_i with its largest entry positive."""
+    w, V = np.linalg.eigh(A)
+    v = V[:, i]
+    return w[i], v * np.sign(v[np.argmax(np.abs(v))])
+
+
+def _eigenvector_jacobian(A, i):
+    """∂v_i = (λ_i I − A)⁺ ∂A v_i, for ∂A = the symmetric part of a change of A: [n, n²]."""
+    n = A.shape[0]
+    w, V = np.linalg.eigh(A)
+    lam, v = _eig_pair(A, i)
+    I = np.eye(n)
+    E = 0.5 * (np.einsum("pk,l->pkl", I, v) + np.einsum("pl,k->pkl", I, v))  # (sym(J_kl) v)_p
+    others = np.arange(n) != i  # (λ_i I − A)⁺ = Σ_{j≠i} v_j v_jᵀ / (λ_i − λ_j), the exact zero dropped
+    pinv = (V[:, others] / (lam - w[others])) @ V[:, others].T
+    return pinv @ E.reshape(n, n * n)
+
+
+def _sample_distinct_symmetric(rng, n):
+    """A symmetric matrix with well separated eigenvalues 1, 2, …, n (rotated)."""
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    return Q @ np.diag(np.arange(1.0, n + 1)) @ Q.T
+
+
+def _eigenvector_f(xp, A, i, s):
+    """v_i of the symmetric part of A, its sign fixed by s (the sign at the sample point)."""
+    w, V = xp.linalg.eigh((A + A.T) / 2)
+    return s * V[:, i]
+
+
+_CURVE_SIZES = (3, 1, 4)
+_SQUARE_SIZES = (4, 1, 3)
+_TALL_SIZES = ((5, 3), (1, 1), (4, 2))
+
+IDENTITIES += [
+    # 2.1 determinants
+    Identity("cb-det-curve", CB, "jacobian", r"\det Y(t)",
+             r"\det(Y) \operatorname{tr}\bigl(Y^{-1} \tfrac{\partial Y}{\partial t}\bigr)",
+             r"Y(t) = Y_0 + t Y_1 + t^2 Y_2 \in \mathbb{R}^{n \times n}",
+             lambda xp, t, *Ys: xp.reshape(xp.linalg.det(_curve(xp, t, *Ys)), (1,)),
+             lambda t, *Ys: _column(np.linalg.det(_curve(np, t, *Ys))
+                                    * np.trace(np.linalg.solve(_curve(np, t, *Ys), _curve_dot(t, *Ys)))),
+             _curve_sample, _CURVE_SIZES, conditions=r"Y \text{ invertible}"),
+    Identity("cb-det-adjugate", CB, "gradient", r"\det X",
+             r"G \text{ with } \textstyle\sum_k G_{ik} X_{jk} = \delta_{ij} \det X",
+             r"X \in \mathbb{R}^{n \times n}", lambda xp, X: xp.linalg.det(X),
+             lambda X: np.linalg.solve(X, np.linalg.det(X) * np.eye(X.shape[0])).T,
+             lambda rng, n: (_invertible(rng, n),), _SQUARE_SIZES,
+             conditions=r"X \text{ invertible}"),
+    Identity("cb-det-second", CB, "jacobian", r"\tfrac{\partial}{\partial t} \det Y(t)",
+             r"\det Y \bigl[\operatorname{tr}(Y^{-1} Y'') + \operatorname{tr}(Y^{-1} Y')^2"
+             r" - \operatorname{tr}(Y^{-1} Y' Y^{-1} Y')\bigr]",
+             r"Y(t) = Y_0 + t Y_1 + t^2 Y_2,\ Y' = \tfrac{\partial Y}{\partial t}",
+             lambda xp, t, Y0, Y1, Y2: xp.reshape(
+                 xp.linalg.det(_curve(xp, t, Y0, Y1, Y2))
+                 * xp.trace(xp.dot(xp.linalg.inv(_curve(xp, t, Y0, Y1, Y2)), Y1 + 2 * t[0] * Y2)), (1,)),
+             lambda t, Y0, Y1, Y2: _column(_det_second(t, Y0, Y1, Y2)),
+             _curve_sample, _CURVE_SIZES, conditions=r"Y \text{ invertible}"),
+    Identity("cb-det-axb", CB, "gradient", r"\det(AXB)", r"\det(AXB)\, X^{-T}",
+             r"X, A, B \in \mathbb{R}^{n \times n}",
+             lambda xp, X, A, B: xp.linalg.det(xp.dot(A, xp.dot(X, B))),
+             lambda X, A, B: np.linalg.det(A @ X @ B) * _inv(X).T,
+             lambda rng, n: (_invertible(rng, n), _invertible(rng, n), _invertible(rng, n)), _SQUARE_SIZES,
+             conditions=r"A, X, B \text{ invertible}", wrong=lambda X, A, B: np.linalg.det(A @ X @ B) * _inv(X),
+             wrong_tex=r"\det(AXB)\, X^{-1}"),
+    Identity("cb-det-xtax-square", CB, "gradient", r"\det(X^T A X)", r"2 \det(X^T A X)\, X^{-T}",
+             r"X, A \in \mathbb{R}^{n \times n}",
+             lambda xp, X, A: xp.linalg.det(xp.dot(X.T, xp.dot(A, X))),
+             lambda X, A: 2 * np.linalg.det(X.T @ A @ X) * _inv(X).T,
+             lambda rng, n: (_invertible(rng, n), _invertible(rng, n)), _SQUARE_SIZES,
+             conditions=r"X, A \text{ invertible (A need not be symmetric)}"),
+    Identity("cb-det-xtax-symmetric", CB, "gradient", r"\det(X^T A X)",
+             r"2 \det(X^T A X)\, A X (X^T A X)^{-1}",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{m \times m}",
+             lambda xp, X, A: xp.linalg.det(xp.dot(X.T, xp.dot(A, X))),
+             lambda X, A: 2 * np.linalg.det(X.T @ A @ X) * A @ X @ _inv(X.T @ A @ X),
+             lambda rng, size: (_tall(rng, size), _spd(rng, size[0])), _TALL_SIZES,
+             conditions=r"A = A^T,\ X^T A X \text{ invertible}"),
+    Identity("cb-det-xtax-general", CB, "gradient", r"\det(X^T A X)",
+             r"\det(X^T A X) \bigl(A X (X^T A X)^{-1} + A^T X (X^T A^T X)^{-1}\bigr)",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{m \times m}",
+             lambda xp, X, A: xp.linalg.det(xp.dot(X.T, xp.dot(A, X))),
+             lambda X, A: np.linalg.det(X.T @ A @ X) * (A @ X @ _inv(X.T @ A @ X) + A.T @ X @ _inv(X.T @ A.T @ X)),
+             lambda rng, size: (_tall(rng, size), _invertible(rng, size[0])), _TALL_SIZES,
+             conditions=r"X^T A X \text{ invertible}",
+             wrong=lambda X, A: 2 * np.linalg.det(X.T @ A @ X) * A @ X @ _inv(X.T @ A @ X),
+             wrong_tex=r"2 \det(X^T A X)\, A X (X^T A X)^{-1} \text{ (right only for symmetric } A)",
+             mistake="2 det(XᵀAX) AX(XᵀAX)⁻¹ needs a symmetric A; in general it is det(XᵀAX)(AX(XᵀAX)⁻¹ + AᵀX(XᵀAᵀX)⁻¹)."),
+    Identity("cb-logdet-gram", CB, "gradient", r"\log \det(X^T X)", r"2 (X^+)^T = 2 X (X^T X)^{-1}",
+             r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.linalg.slogdet(xp.dot(X.T, X))[1],
+             lambda X: 2 * np.linalg.pinv(X).T, lambda rng, size: (_tall(rng, size),), _TALL_SIZES,
+             conditions=r"X \text{ of full column rank}", wrong=lambda X: 2 * np.linalg.pinv(X),
+             wrong_tex=r"2 X^+ \text{ (not transposed)}"),
+    Identity("cb-logdet-gram-pinv", CB, "gradient", r"\log \det(X^T X) \text{ as a function of } Y = X^+",
+             r"-2 X^T = -2 (Y^+)^T",
+             r"Y = X^+ \in \mathbb{R}^{n \times m} \text{ (so } X = Y^+ = Y^T (Y Y^T)^{-1})",
+             lambda xp, Y: xp.linalg.slogdet(xp.dot(_pinv_rows(xp, Y).T, _pinv_rows(xp, Y)))[1],
+             lambda Y: -2 * np.linalg.pinv(Y).T, lambda rng, size: (_tall(rng, size).T,), _TALL_SIZES,
+             conditions=r"Y \text{ of full row rank}"),
+    Identity("cb-det-power", CB, "gradient", r"\det(X^k)", r"k \det(X^k)\, X^{-T}",
+             r"X \in \mathbb{R}^{n \times n},\ k = 3", lambda xp, X: xp.linalg.det(_power(xp, X, 3)),
+             lambda X: 3 * np.linalg.det(_mpow(X, 3)) * _inv(X).T,
+             lambda rng, n: (_invertible(rng, n) / n,), _SQUARE_SIZES, conditions=r"X \text{ invertible}"),
+    # 2.2 inverses
+    Identity("cb-inverse-curve", CB, "jacobian", r"Y(t)^{-1}",
+             r"-Y^{-1} \tfrac{\partial Y}{\partial t} Y^{-1}", r"Y(t) = Y_0 + t Y_1 + t^2 Y_2 \in \mathbb{R}^{n \times n}",
+             lambda xp, t, *Ys: xp.reshape(xp.linalg.inv(_curve(xp, t, *Ys)), (-1,)),
+             lambda t, *Ys: _column(-_inv(_curve(np, t, *Ys)) @ _curve_dot(t, *Ys) @ _inv(_curve(np, t, *Ys))),
+             _curve_sample, _CURVE_SIZES, conditions=r"Y \text{ invertible}",
+             wrong=lambda t, *Ys: _column(-_inv(_curve(np, t, *Ys)) @ _inv(_curve(np, t, *Ys))
+                                          @ _curve_dot(t, *Ys)),
+             wrong_tex=r"-Y^{-2} \tfrac{\partial Y}{\partial t} \text{ (the scalar rule)}",
+             mistake="matrices do not commute: the derivative of Y⁻¹ is −Y⁻¹ (∂Y/∂t) Y⁻¹, with ∂Y/∂t between the two inverses."),
+    Identity("cb-det-inverse", CB, "gradient", r"\det(X^{-1})", r"-\det(X^{-1})\, X^{-T}",
+             r"X \in \mathbb{R}^{n \times n}", lambda xp, X: xp.linalg.det(xp.linalg.inv(X)),
+             lambda X: -np.linalg.det(_inv(X)) * _inv(X).T, lambda rng, n: (_invertible(rng, n),),
+             _SQUARE_SIZES, conditions=r"X \text{ invertible}"),
+    Identity("cb-trace-ainvb", CB, "gradient", r"\operatorname{tr}(A X^{-1} B)",
+             r"-(X^{-1} B A X^{-1})^T", r"X \in \mathbb{R}^{n \times n},\ A \in \mathbb{R}^{p \times n},\ B \in \mathbb{R}^{n \times p}",
+             lambda xp, X, A, B: xp.trace(xp.dot(A, xp.dot(xp.linalg.inv(X), B))),
+             lambda X, A, B: -(_inv(X) @ B @ A @ _inv(X)).T,
+             lambda rng, n: (_invertible(rng, n), _normal(rng, 2, n), _normal(rng, n, 2)), _SQUARE_SIZES,
+             conditions=r"X \text{ invertible}", other=r"-X^{-T} A^T B^T X^{-T}",
+             wrong=lambda X, A, B: -_inv(X) @ B @ A @ _inv(X), wrong_tex=r"-X^{-1} B A X^{-1}"),
+    Identity("cb-trace-inverse-shift", CB, "gradient", r"\operatorname{tr}\bigl((X + A)^{-1}\bigr)",
+             r"-\bigl((X + A)^{-1} (X + A)^{-1}\bigr)^T", r"X, A \in \mathbb{R}^{n \times n}",
+             lambda xp, X, A: xp.trace(xp.linalg.inv(X + A)),
+             lambda X, A: -(_inv(X + A) @ _inv(X + A)).T,
+             lambda rng, n: (_invertible(rng, n), _normal(rng, n, n) / n), _SQUARE_SIZES,
+             conditions=r"X + A \text{ invertible}"),
+    # 2.3 eigenvalues
+    Identity("cb-eig-sum", CB, "gradient", r"\textstyle\sum_i \lambda_i(X) = \operatorname{tr} X", r"I",
+             r"X \in \mathbb{R}^{n \times n}", lambda xp, X: xp.real(xp.sum(xp.linalg.eig(X)[0])),
+             lambda X: np.eye(X.shape[0]), lambda rng, n: (_normal(rng, n, n),), _SQUARE_SIZES),
+    Identity("cb-eig-product", CB, "gradient", r"\textstyle\prod_i \lambda_i(X) = \det X",
+             r"\det(X)\, X^{-T}", r"X \in \mathbb{R}^{n \times n}",
+             lambda xp, X: xp.real(xp.prod(xp.linalg.eig(X)[0])),
+             lambda X: np.linalg.det(X) * _inv(X).T, lambda rng, n: (_invertible(rng, n) / n,), _SQUARE_SIZES,
+             conditions=r"X \text{ invertible (the formula)}"),
+    Identity("cb-eigenvalue", CB, "gradient", r"\lambda_i(A)", r"v_i v_i^T",
+             r"A = A^T \in \mathbb{R}^{n \times n},\ A v_i = \lambda_i v_i,\ v_i^T v_i = 1",
+             lambda xp, A, i: xp.linalg.eigh((A + A.T) / 2)[0][i],
+             lambda A, i: np.outer(_eig_pair(A, i)[1], _eig_pair(A, i)[1]),
+             lambda rng, n: (_sample_distinct_symmetric(rng, n), n // 2), _SQUARE_SIZES,
+             conditions=r"\lambda_i \text{ simple; } f \text{ extends to all } n^2 \text{ entries through } (A + A^T)/2"),
+    Identity("cb-eigenvector", CB, "jacobian", r"v_i(A)", r"(\lambda_i I - A)^+ \,\partial A\, v_i",
+             r"A = A^T \in \mathbb{R}^{n \times n},\ A v_i = \lambda_i v_i,\ v_i^T v_i = 1",
+             lambda xp, A, i, s: _eigenvector_f(xp, A, i, s),
+             lambda A, i, s: _eigenvector_jacobian(A, i),
+             lambda rng, n: _eigenvector_sample(rng, n), (4, 3),
+             conditions=r"\lambda_i \text{ simple; } \partial A \text{ the symmetric part of the change}"),
+    # 2.4.1 first order
+    Identity("cb-bilinear-transpose", CB, "gradient", r"a^T X^T b", r"b a^T",
+             r"X \in \mathbb{R}^{m \times n},\ a \in \mathbb{R}^n,\ b \in \mathbb{R}^m",
+             lambda xp, X, a, b: xp.dot(a, xp.dot(X.T, b)), lambda X, a, b: np.outer(b, a),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1]), _normal(rng, size[0])),
+             _MATRIX_SIZES, wrong=lambda X, a, b: np.outer(a, b), wrong_tex=r"a b^T"),
+    Identity("cb-quadratic-matrix", CB, "gradient", r"a^T X a = a^T X^T a", r"a a^T",
+             r"X \in \mathbb{R}^{n \times n},\ a \in \mathbb{R}^n",
+             lambda xp, X, a: xp.dot(a, xp.dot(X, a)), lambda X, a: np.outer(a, a),
+             lambda rng, n: (_normal(rng, n, n), _normal(rng, n)), _SQUARE_SIZES),
+    Identity("cb-single-entry", CB, "jacobian", r"X \text{ (by } X_{ij})", r"J^{ij},\ \text{so the Jacobian is } I",
+             r"X \in \mathbb{R}^{m \times n}", lambda xp, X: xp.reshape(X, (-1,)),
+             lambda X: np.eye(X.size), lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES),
+    Identity("cb-xta-entries", CB, "jacobian", r"X^T A",
+             r"\partial (X^T A)_{ij} / \partial X_{mn} = \delta_{in} A_{mj}",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{m \times p}",
+             lambda xp, X, A: xp.reshape(xp.dot(X.T, A), (-1,)),
+             lambda X, A: np.einsum("in,mj->ijmn", np.eye(X.shape[1]), A).reshape(X.shape[1] * A.shape[1], X.size),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], 3)), _MATRIX_SIZES),
+    # 2.4.2 second order
+    Identity("cb-sum-squared", CB, "gradient", r"\textstyle\sum_{klmn} X_{kl} X_{mn} = (\sum_{kl} X_{kl})^2",
+             r"2 \textstyle\sum_{kl} X_{kl} \text{ in every entry}", r"X \in \mathbb{R}^{m \times n}",
+             lambda xp, X: xp.sum(X) ** 2, lambda X: 2 * np.sum(X) * np.ones_like(X),
+             lambda rng, size: (_normal(rng, *size),), _MATRIX_SIZES),
+    Identity("cb-affine-bilinear", CB, "gradient", r"(Bx + b)^T C (Dx + d)",
+             r"B^T C (Dx + d) + D^T C^T (Bx + b)",
+             r"x \in \mathbb{R}^n,\ B, D \in \mathbb{R}^{m \times n},\ C \in \mathbb{R}^{m \times m}",
+             lambda xp, x, B, b, C, D, d: xp.dot(xp.dot(B, x) + b, xp.dot(C, xp.dot(D, x) + d)),
+             lambda x, B, b, C, D, d: B.T @ C @ (D @ x + d) + D.T @ C.T @ (B @ x + b),
+             lambda rng, n: (_normal(rng, n), _normal(rng, n + 1, n), _normal(rng, n + 1),
+                             _normal(rng, n + 1, n + 1), _normal(rng, n + 1, n), _normal(rng, n + 1)),
+             _VECTOR_SIZES, wrong=lambda x, B, b, C, D, d: B.T @ C @ (D @ x + d) + D.T @ C @ (B @ x + b),
+             wrong_tex=r"B^T C (Dx + d) + D^T C (Bx + b)",
+             mistake="the second term goes back through Cᵀ: the gradient is Bᵀ C(Dx + d) + Dᵀ Cᵀ(Bx + b)."),
+    Identity("cb-xtbx-entries", CB, "jacobian", r"X^T B X",
+             r"\delta_{lj} (X^T B)_{ki} + \delta_{kj} (B X)_{il} = (X^T B J^{ij} + J^{ji} B X)_{kl}",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m}",
+             lambda xp, X, B: xp.reshape(xp.dot(X.T, xp.dot(B, X)), (-1,)), _xtbx_jacobian,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0])), _MATRIX_SIZES),
+    Identity("cb-bilinear-gram-weighted", CB, "gradient", r"b^T X^T D X c", r"D^T X b c^T + D X c b^T",
+             r"X \in \mathbb{R}^{m \times n},\ b, c \in \mathbb{R}^n,\ D \in \mathbb{R}^{m \times m}",
+             lambda xp, X, b, c, D: xp.dot(xp.dot(X, b), xp.dot(D, xp.dot(X, c))),
+             lambda X, b, c, D: D.T @ X @ np.outer(b, c) + D @ X @ np.outer(c, b),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1]), _normal(rng, size[1]),
+                                _normal(rng, size[0], size[0])), _MATRIX_SIZES),
+    Identity("cb-affine-quadratic-matrix", CB, "gradient", r"(Xb + c)^T D (Xb + c)",
+             r"(D + D^T)(Xb + c)\, b^T",
+             r"X \in \mathbb{R}^{m \times n},\ b \in \mathbb{R}^n,\ c \in \mathbb{R}^m,\ D \in \mathbb{R}^{m \times m}",
+             lambda xp, X, b, c, D: xp.dot(xp.dot(X, b) + c, xp.dot(D, xp.dot(X, b) + c)),
+             lambda X, b, c, D: np.outer((D + D.T) @ (X @ b + c), b),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1]), _normal(rng, size[0]),
+                                _normal(rng, size[0], size[0])), _MATRIX_SIZES,
+             wrong=lambda X, b, c, D: 2 * np.outer(D @ (X @ b + c), b), wrong_tex=r"2D(Xb + c)\, b^T",
+             mistake="2D(Xb + c)bᵀ needs a symmetric D; in general the gradient is (D + Dᵀ)(Xb + c)bᵀ."),
+    Identity("cb-weighted-s-affine", CB, "gradient", r"(x - As)^T W (x - As) \text{ by } s",
+             r"-2 A^T W (x - As)",
+             r"s \in \mathbb{R}^n,\ A \in \mathbb{R}^{m \times n},\ x \in \mathbb{R}^m",
+             lambda xp, s, A, x, W: xp.dot(x - xp.dot(A, s), xp.dot(W, x - xp.dot(A, s))),
+             lambda s, A, x, W: -2 * A.T @ W @ (x - A @ s),
+             lambda rng, n: (_normal(rng, n), _normal(rng, n + 2, n), _normal(rng, n + 2), _spd(rng, n + 2)),
+             _VECTOR_SIZES, conditions=r"W = W^T"),
+    Identity("cb-weighted-x", CB, "gradient", r"(x - s)^T W (x - s) \text{ by } x", r"2 W (x - s)",
+             r"x, s \in \mathbb{R}^n", lambda xp, x, s, W: xp.dot(x - s, xp.dot(W, x - s)),
+             lambda x, s, W: 2 * W @ (x - s), lambda rng, n: (_normal(rng, n), _normal(rng, n), _spd(rng, n)),
+             _VECTOR_SIZES, conditions=r"W = W^T"),
+    Identity("cb-weighted-s", CB, "gradient", r"(x - s)^T W (x - s) \text{ by } s", r"-2 W (x - s)",
+             r"x, s \in \mathbb{R}^n", lambda xp, s, x, W: xp.dot(x - s, xp.dot(W, x - s)),
+             lambda s, x, W: -2 * W @ (x - s), lambda rng, n: (_normal(rng, n), _normal(rng, n), _spd(rng, n)),
+             _VECTOR_SIZES, conditions=r"W = W^T"),
+    Identity("cb-weighted-x-affine", CB, "gradient", r"(x - As)^T W (x - As) \text{ by } x",
+             r"2 W (x - As)", r"x \in \mathbb{R}^m,\ A \in \mathbb{R}^{m \times n},\ s \in \mathbb{R}^n",
+             lambda xp, x, A, s, W: xp.dot(x - xp.dot(A, s), xp.dot(W, x - xp.dot(A, s))),
+             lambda x, A, s, W: 2 * W @ (x - A @ s),
+             lambda rng, m: (_normal(rng, m), _normal(rng, m, 2), _normal(rng, 2), _spd(rng, m)),
+             _VECTOR_SIZES, conditions=r"W = W^T"),
+    Identity("cb-weighted-a", CB, "gradient", r"(x - As)^T W (x - As) \text{ by } A",
+             r"-2 W (x - As)\, s^T", r"A \in \mathbb{R}^{m \times n},\ x \in \mathbb{R}^m,\ s \in \mathbb{R}^n",
+             lambda xp, A, x, s, W: xp.dot(x - xp.dot(A, s), xp.dot(W, x - xp.dot(A, s))),
+             lambda A, x, s, W: -2 * np.outer(W @ (x - A @ s), s),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[0]), _normal(rng, size[1]),
+                                _spd(rng, size[0])), _MATRIX_SIZES, conditions=r"W = W^T",
+             wrong=lambda A, x, s, W: -2 * np.outer(s, W @ (x - A @ s)), wrong_tex=r"-2 s (x - As)^T W"),
+    # 2.4.3 higher order and non-linear
+    Identity("cb-power-entries", CB, "jacobian", r"X^k,\ k = 3",
+             r"\textstyle\sum_{r=0}^{k-1} X^r J^{ij} X^{k-1-r}", r"X \in \mathbb{R}^{n \times n}",
+             lambda xp, X: xp.reshape(_power(xp, X, 3), (-1,)), lambda X: _xn_jacobian(X, 3),
+             lambda rng, n: (_normal(rng, n, n) / 2,), _SQUARE_SIZES,
+             other=r"\textstyle\sum_r X^r \otimes (X^{k-1-r})^T \text{ (}\operatorname{vec}_r)",
+             wrong=lambda X: 3 * np.kron(_mpow(X, 2), np.eye(X.shape[0])),
+             wrong_tex=r"k\, X^{k-1} \otimes I \text{ (the scalar rule)}",
+             mistake="matrices do not commute: the Jacobian of Xᵏ sums k terms Xʳ ⊗ (X^{k−1−r})ᵀ, not k X^{k−1} ⊗ I."),
+    Identity("cb-bilinear-power", CB, "gradient", r"a^T X^k b,\ k = 3",
+             r"\textstyle\sum_{r=0}^{k-1} (X^r)^T a b^T (X^{k-1-r})^T",
+             r"X \in \mathbb{R}^{n \times n},\ a, b \in \mathbb{R}^n",
+             lambda xp, X, a, b: xp.dot(a, xp.dot(_power(xp, X, 3), b)),
+             lambda X, a, b: sum(_mpow(X, r).T @ np.outer(a, b) @ _mpow(X, 2 - r).T for r in range(3)),
+             lambda rng, n: (_normal(rng, n, n) / 2, _normal(rng, n), _normal(rng, n)), _SQUARE_SIZES,
+             wrong=lambda X, a, b: 3 * _mpow(X, 2).T @ np.outer(a, b), wrong_tex=r"k (X^{k-1})^T a b^T",
+             mistake="X does not commute with abᵀ: the gradient of aᵀXᵏb sums k terms (Xʳ)ᵀabᵀ(X^{k−1−r})ᵀ, not k(X^{k−1})ᵀabᵀ."),
+    Identity("cb-quadratic-power", CB, "gradient", r"a^T (X^k)^T X^k b,\ k = 3",
+             r"\textstyle\sum_{r=0}^{k-1} (X^r)^T X^k (b a^T + a b^T) (X^{k-1-r})^T",
+             r"X \in \mathbb{R}^{n \times n},\ a, b \in \mathbb{R}^n",
+             lambda xp, X, a, b: xp.dot(xp.dot(_power(xp, X, 3), a), xp.dot(_power(xp, X, 3), b)),
+             lambda X, a, b: _quadratic_power_gradient(X, a, b, 3),
+             lambda rng, n: (_normal(rng, n, n) / 2, _normal(rng, n), _normal(rng, n)), _SQUARE_SIZES,
+             wrong=lambda X, a, b: _quadratic_power_published(X, a, b, 3),
+             wrong_tex=r"\textstyle\sum_r X^{k-1-r} a b^T (X^k)^T X^r + (X^r)^T X^k a b^T (X^{k-1-r})^T"
+                       r" \text{ (as printed)}",
+             mistake="the first term of the Cookbook's (92) is transposed: it must be (Xʳ)ᵀXᵏ b aᵀ (X^{k−1−r})ᵀ, the gradient through the left Xᵏ."),
+    Identity("cb-bilinear-functions", CB, "gradient", r"s^T A r,\ s = \sin(Bx),\ r = Cx",
+             r"\bigl[\tfrac{\partial s}{\partial x}\bigr]^T A r + \bigl[\tfrac{\partial r}{\partial x}\bigr]^T A^T s",
+             r"x \in \mathbb{R}^n,\ B, C \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{m \times m}",
+             lambda xp, x, A, B, C: xp.dot(xp.sin(xp.dot(B, x)), xp.dot(A, xp.dot(C, x))),
+             lambda x, A, B, C: (np.cos(B @ x)[:, None] * B).T @ A @ (C @ x) + C.T @ A.T @ np.sin(B @ x),
+             lambda rng, n: (_normal(rng, n), _normal(rng, n + 1, n + 1), _normal(rng, n + 1, n),
+                             _normal(rng, n + 1, n)), _VECTOR_SIZES,
+             other=r"\tfrac{\partial s}{\partial x}, \tfrac{\partial r}{\partial x} \text{ Jacobians (numerator layout)}",
+             wrong=lambda x, A, B, C: (np.cos(B @ x)[:, None] * B).T @ A @ (C @ x) + C.T @ A @ np.sin(B @ x),
+             wrong_tex=r"\text{the same with } A \text{ for } A^T",
+             mistake="the second term goes back through Aᵀ: the gradient of sᵀAr is (∂s/∂x)ᵀAr + (∂r/∂x)ᵀAᵀs."),
+    Identity("cb-rayleigh-quotient", CB, "gradient", r"\frac{(Ax)^T (Ax)}{(Bx)^T (Bx)}",
+             r"\frac{2 A^T A x}{x^T B^T B x} - \frac{2\, x^T A^T A x\, B^T B x}{(x^T B^T B x)^2}",
+             r"x \in \mathbb{R}^n,\ A \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{n \times n}",
+             lambda xp, x, A, B: xp.sum(xp.dot(A, x) ** 2) / xp.sum(xp.dot(B, x) ** 2),
+             lambda x, A, B: 2 * A.T @ A @ x / np.sum((B @ x) ** 2)
+             - 2 * np.sum((A @ x) ** 2) * B.T @ B @ x / np.sum((B @ x) ** 2) ** 2,
+             lambda rng, n: (_normal(rng, n), _normal(rng, n + 1, n), _normal(rng, n, n)), _VECTOR_SIZES,
+             conditions=r"Bx \neq 0",
+             wrong=lambda x, A, B: 2 * A.T @ A @ x / (x @ B @ B @ x)
+             - 2 * np.sum((A @ x) ** 2) * B.T @ B @ x / np.sum((B @ x) ** 2) ** 2,
+             wrong_tex=r"\text{the same with } x^T B B x \text{ in the first denominator (as printed)}",
+             mistake="the first denominator of the Cookbook's (95) lost a transpose: it is xᵀBᵀBx = ‖Bx‖², not xᵀBBx."),
+    # 2.4.4 gradient and Hessian
+    Identity("cb-quadratic-affine", CB, "gradient", r"f = x^T A x + b^T x", r"(A + A^T) x + b",
+             r"x, b \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, x, A, b: xp.dot(x, xp.dot(A, x)) + xp.dot(b, x), lambda x, A, b: (A + A.T) @ x + b,
+             lambda rng, n: (_normal(rng, n), _normal(rng, n, n), _normal(rng, n)), _VECTOR_SIZES,
+             wrong=lambda x, A, b: 2 * A @ x + b, wrong_tex=r"2Ax + b",
+             mistake="2Ax + b holds only for a symmetric A; in general the gradient of xᵀAx + bᵀx is (A + Aᵀ)x + b."),
+    Identity("cb-quadratic-hessian", CB, "jacobian", r"\nabla f = (A + A^T) x + b,\ f = x^T A x + b^T x",
+             r"\tfrac{\partial^2 f}{\partial x \partial x^T} = A + A^T",
+             r"x, b \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, x, A, b: _quadratic_gradient_numeric(xp, x, A, b), lambda x, A, b: A + A.T,
+             lambda rng, n: (_normal(rng, n), _normal(rng, n, n), _normal(rng, n)), _VECTOR_SIZES,
+             wrong=lambda x, A, b: 2 * A, wrong_tex=r"2A",
+             mistake="2A is the Hessian of xᵀAx + bᵀx only for a symmetric A; in general it is A + Aᵀ."),
+    # 2.5 traces
+    Identity("cb-trace", CB, "gradient", r"\operatorname{tr} X", r"I", r"X \in \mathbb{R}^{n \times n}",
+             lambda xp, X: xp.trace(X), lambda X: np.eye(X.shape[0]),
+             lambda rng, n: (_normal(rng, n, n),), _SQUARE_SIZES),
+    Identity("cb-trace-xa", CB, "gradient", r"\operatorname{tr}(XA)", r"A^T",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{n \times m}",
+             lambda xp, X, A: xp.trace(xp.dot(X, A)), lambda X, A: A.T,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[0])), _MATRIX_SIZES,
+             wrong=lambda X, A: A, wrong_tex=r"A"),
+    Identity("cb-trace-axtb", CB, "gradient", r"\operatorname{tr}(A X^T B)", r"B A",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{p \times n},\ B \in \mathbb{R}^{m \times p}",
+             lambda xp, X, A, B: xp.trace(xp.dot(A, xp.dot(X.T, B))), lambda X, A, B: B @ A,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, 2, size[1]), _normal(rng, size[0], 2)),
+             _MATRIX_SIZES, wrong=lambda X, A, B: A.T @ B.T, wrong_tex=r"A^T B^T"),
+    Identity("cb-trace-axt", CB, "gradient", r"\operatorname{tr}(A X^T)", r"A",
+             r"X, A \in \mathbb{R}^{m \times n}", lambda xp, X, A: xp.trace(xp.dot(A, X.T)), lambda X, A: A,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, *size)), _MATRIX_SIZES),
+    Identity("cb-trace-kron", CB, "gradient", r"\operatorname{tr}(A \otimes X)", r"\operatorname{tr}(A)\, I",
+             r"X \in \mathbb{R}^{n \times n},\ A \in \mathbb{R}^{p \times p}",
+             lambda xp, X, A: xp.trace(xp.kron(A, X)), lambda X, A: np.trace(A) * np.eye(X.shape[0]),
+             lambda rng, n: (_normal(rng, n, n), _normal(rng, 2, 2)), _SQUARE_SIZES),
+    Identity("cb-trace-x2b", CB, "gradient", r"\operatorname{tr}(X^2 B)", r"(X B + B X)^T",
+             r"X, B \in \mathbb{R}^{n \times n}", lambda xp, X, B: xp.trace(xp.dot(X, xp.dot(X, B))),
+             lambda X, B: (X @ B + B @ X).T, lambda rng, n: (_normal(rng, n, n), _normal(rng, n, n)),
+             _SQUARE_SIZES, wrong=lambda X, B: X @ B + B @ X, wrong_tex=r"X B + B X"),
+    Identity("cb-trace-bxxt", CB, "gradient", r"\operatorname{tr}(B X X^T)", r"B X + B^T X",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m}",
+             lambda xp, X, B: xp.trace(xp.dot(B, xp.dot(X, X.T))), lambda X, B: (B + B.T) @ X,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0])), _MATRIX_SIZES,
+             wrong=lambda X, B: 2 * B @ X, wrong_tex=r"2BX",
+             mistake="2BX holds only for a symmetric B; in general the gradient of tr(BXXᵀ) is BX + BᵀX."),
+    Identity("cb-trace-xxtb", CB, "gradient", r"\operatorname{tr}(X X^T B)", r"B X + B^T X",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m}",
+             lambda xp, X, B: xp.trace(xp.dot(X, xp.dot(X.T, B))), lambda X, B: (B + B.T) @ X,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0])), _MATRIX_SIZES),
+    Identity("cb-trace-bxtx", CB, "gradient", r"\operatorname{tr}(B X^T X)", r"X B^T + X B",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{n \times n}",
+             lambda xp, X, B: xp.trace(xp.dot(B, xp.dot(X.T, X))), lambda X, B: X @ (B + B.T),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[1])), _MATRIX_SIZES),
+    Identity("cb-trace-xtxb", CB, "gradient", r"\operatorname{tr}(X^T X B)", r"X B^T + X B",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{n \times n}",
+             lambda xp, X, B: xp.trace(xp.dot(X.T, xp.dot(X, B))), lambda X, B: X @ (B + B.T),
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[1])), _MATRIX_SIZES),
+    Identity("cb-trace-axbx", CB, "gradient", r"\operatorname{tr}(A X B X)",
+             r"A^T X^T B^T + B^T X^T A^T", r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{p \times m},\ "
+             r"B \in \mathbb{R}^{n \times m}",
+             lambda xp, X, A, B: xp.trace(xp.dot(A, xp.dot(X, xp.dot(B, X)))),
+             lambda X, A, B: A.T @ X.T @ B.T + B.T @ X.T @ A.T,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], size[0]), _normal(rng, size[1], size[0])),
+             _MATRIX_SIZES),
+    Identity("cb-trace-btxtcxb", CB, "gradient", r"\operatorname{tr}(B^T X^T C X B)",
+             r"C^T X B B^T + C X B B^T",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{n \times p},\ C \in \mathbb{R}^{m \times m}",
+             lambda xp, X, B, C: xp.trace(xp.dot(B.T, xp.dot(X.T, xp.dot(C, xp.dot(X, B))))),
+             lambda X, B, C: (C + C.T) @ X @ B @ B.T,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[1], 2), _normal(rng, size[0], size[0])),
+             _MATRIX_SIZES, wrong=lambda X, B, C: 2 * C @ X @ B @ B.T, wrong_tex=r"2 C X B B^T",
+             mistake="2CXBBᵀ holds only for a symmetric C; in general the gradient of tr(BᵀXᵀCXB) is CᵀXBBᵀ + CXBBᵀ."),
+    Identity("cb-trace-xtbxc", CB, "gradient", r"\operatorname{tr}(X^T B X C)", r"B X C + B^T X C^T",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{m \times m},\ C \in \mathbb{R}^{n \times n}",
+             lambda xp, X, B, C: xp.trace(xp.dot(X.T, xp.dot(B, xp.dot(X, C)))),
+             lambda X, B, C: B @ X @ C + B.T @ X @ C.T,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, size[0], size[0]), _normal(rng, size[1], size[1])),
+             _MATRIX_SIZES, wrong=lambda X, B, C: 2 * B @ X @ C, wrong_tex=r"2 B X C",
+             mistake="2BXC holds only for symmetric B and C; in general the gradient of tr(XᵀBXC) is BXC + BᵀXCᵀ."),
+    Identity("cb-trace-axbxtc", CB, "gradient", r"\operatorname{tr}(A X B X^T C)",
+             r"A^T C^T X B^T + C A X B",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{p \times m},\ B \in \mathbb{R}^{n \times n},\ "
+             r"C \in \mathbb{R}^{m \times p}",
+             lambda xp, X, A, B, C: xp.trace(xp.dot(A, xp.dot(X, xp.dot(B, xp.dot(X.T, C))))),
+             lambda X, A, B, C: A.T @ C.T @ X @ B.T + C @ A @ X @ B,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, 2, size[0]), _normal(rng, size[1], size[1]),
+                                _normal(rng, size[0], 2)), _MATRIX_SIZES),
+    Identity("cb-frobenius-axb-plus-c", CB, "gradient",
+             r"\operatorname{tr}\bigl[(AXB + C)(AXB + C)^T\bigr]", r"2 A^T (AXB + C) B^T",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{p \times m},\ B \in \mathbb{R}^{n \times q}",
+             lambda xp, X, A, B, C: xp.sum((xp.dot(A, xp.dot(X, B)) + C) ** 2),
+             lambda X, A, B, C: 2 * A.T @ (A @ X @ B + C) @ B.T,
+             lambda rng, size: (_normal(rng, *size), _normal(rng, 2, size[0]), _normal(rng, size[1], 3),
+                                _normal(rng, 2, 3)), _MATRIX_SIZES),
+    Identity("cb-trace-kron-self", CB, "gradient", r"\operatorname{tr}(X \otimes X) = (\operatorname{tr} X)^2",
+             r"2 \operatorname{tr}(X)\, I", r"X \in \mathbb{R}^{n \times n}",
+             lambda xp, X: xp.trace(xp.kron(X, X)), lambda X: 2 * np.trace(X) * np.eye(X.shape[0]),
+             lambda rng, n: (_normal(rng, n, n),), _SQUARE_SIZES),
+    Identity("cb-trace-power", CB, "gradient", r"\operatorname{tr}(X^k),\ k = 4", r"k (X^{k-1})^T",
+             r"X \in \mathbb{R}^{n \times n}", lambda xp, X: xp.trace(_power(xp, X, 4)),
+             lambda X: 4 * _mpow(X, 3).T, lambda rng, n: (_normal(rng, n, n) / 2,), _SQUARE_SIZES,
+             wrong=lambda X: 4 * _mpow(X, 3), wrong_tex=r"k X^{k-1}"),
+    Identity("cb-trace-a-power", CB, "gradient", r"\operatorname{tr}(A X^k),\ k = 3",
+             r"\textstyle\sum_{r=0}^{k-1} (X^r A X^{k-r-1})^T", r"X, A \in \mathbb{R}^{n \times n}",
+             lambda xp, X, A: xp.trace(xp.dot(A, _power(xp, X, 3))),
+             lambda X, A: sum((_mpow(X, r) @ A @ _mpow(X, 2 - r)).T for r in range(3)),
+             lambda rng, n: (_normal(rng, n, n) / 2, _normal(rng, n, n)), _SQUARE_SIZES,
+             wrong=lambda X, A: 3 * (A @ _mpow(X, 2)).T, wrong_tex=r"k (A X^{k-1})^T \text{ (the scalar rule)}",
+             mistake="A does not commute with X: the gradient of tr(AXᵏ) sums k terms (XʳAX^{k−r−1})ᵀ, not k(AX^{k−1})ᵀ."),
+    Identity("cb-trace-quartic", CB, "gradient", r"\operatorname{tr}(B^T X^T C X X^T C X B)",
+             r"C X X^T C X B B^T + C^T X B B^T X^T C^T X + C X B B^T X^T C X + C^T X X^T C^T X B B^T",
+             r"X \in \mathbb{R}^{m \times n},\ B \in \mathbb{R}^{n \times p},\ C \in \mathbb{R}^{m \times m}",
+             lambda xp, X, B, C: xp.trace(xp.dot(B.T, xp.dot(X.T, xp.dot(C, xp.dot(X, xp.dot(
+                 X.T, xp.dot(C, xp.dot(X, B)))))))),
+             lambda X, B, C: (C @ X @ X.T @ C @ X @ B @ B.T + C.T @ X @ B @ B.T @ X.T @ C.T @ X
+                              + C @ X @ B @ B.T @ X.T @ C @ X + C.T @ X @ X.T @ C.T @ X @ B @ B.T),
+             lambda rng, size: (_normal(rng, *size) / 2, _normal(rng, size[1], 2), _normal(rng, size[0], size[0])),
+             _MATRIX_SIZES),
+    Identity("cb-trace-ainvb-general", CB, "gradient", r"\operatorname{tr}(A X^{-1} B)",
+             r"-X^{-T} A^T B^T X^{-T}", r"X \in \mathbb{R}^{n \times n},\ A, B \in \mathbb{R}^{n \times n}",
+             lambda xp, X, A, B: xp.trace(xp.dot(A, xp.dot(xp.linalg.inv(X), B))),
+             lambda X, A, B: -_inv(X).T @ A.T @ B.T @ _inv(X).T,
+             lambda rng, n: (_invertible(rng, n), _normal(rng, n, n), _normal(rng, n, n)), _SQUARE_SIZES,
+             conditions=r"X \text{ invertible}"),
+    Identity("cb-trace-inverse-gram-a", CB, "gradient", r"\operatorname{tr}\bigl[(X^T C X)^{-1} A\bigr]",
+             r"-C X (X^T C X)^{-1} (A + A^T) (X^T C X)^{-1}",
+             r"X \in \mathbb{R}^{m \times n},\ C \in \mathbb{R}^{m \times m},\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, X, C, A: xp.trace(xp.dot(xp.linalg.inv(xp.dot(X.T, xp.dot(C, X))), A)),
+             lambda X, C, A: -C @ X @ _inv(X.T @ C @ X) @ (A + A.T) @ _inv(X.T @ C @ X),
+             lambda rng, size: (_tall(rng, size), _spd(rng, size[0]), _normal(rng, size[1], size[1])),
+             _TALL_SIZES, conditions=r"C = C^T,\ X^T C X \text{ invertible}"),
+    Identity("cb-trace-inverse-gram-ratio", CB, "gradient",
+             r"\operatorname{tr}\bigl[(X^T C X)^{-1} (X^T B X)\bigr]",
+             r"-2 C X M^{-1} X^T B X M^{-1} + 2 B X M^{-1},\ M = X^T C X",
+             r"X \in \mathbb{R}^{m \times n},\ B, C \in \mathbb{R}^{m \times m}",
+             lambda xp, X, C, B: xp.trace(xp.dot(xp.linalg.inv(xp.dot(X.T, xp.dot(C, X))), xp.dot(X.T, xp.dot(B, X)))),
+             lambda X, C, B: _gram_ratio_gradient(X, C, B, np.zeros((X.shape[1],) * 2)),
+             lambda rng, size: (_tall(rng, size), _spd(rng, size[0]), _symmetric(rng, size[0])),
+             _TALL_SIZES, conditions=r"B = B^T,\ C = C^T"),
+    Identity("cb-trace-inverse-shifted-gram-ratio", CB, "gradient",
+             r"\operatorname{tr}\bigl[(A + X^T C X)^{-1} (X^T B X)\bigr]",
+             r"-C X (K + K^T) + B X (M^{-1} + M^{-T}),\ M = A + X^T C X,\ K = M^{-1} X^T B X M^{-1}",
+             r"X \in \mathbb{R}^{m \times n},\ B, C \in \mathbb{R}^{m \times m},\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, X, C, B, A: xp.trace(xp.dot(xp.linalg.inv(A + xp.dot(X.T, xp.dot(C, X))),
+                                                    xp.dot(X.T, xp.dot(B, X)))),
+             lambda X, C, B, A: _gram_ratio_gradient(X, C, B, A),
+             lambda rng, size: (_tall(rng, size) / 5, _spd(rng, size[0]), _symmetric(rng, size[0]),
+                                _skewed(rng, size[1]) / size[1]), _TALL_SIZES,
+             conditions=r"B = B^T,\ C = C^T,\ A \text{ not necessarily symmetric}",
+             wrong=lambda X, C, B, A: _gram_ratio_published(X, C, B, A),
+             wrong_tex=r"-2 C X M^{-1} X^T B X M^{-1} + 2 B X M^{-1} \text{ (as printed: needs } A = A^T)",
+             mistake="the Cookbook's (127) holds only for a symmetric A, which it does not assume: in general the gradient is −CX(K + Kᵀ) + BX(M⁻¹ + M⁻ᵀ)."),
+    Identity("cb-trace-sin", CB, "gradient", r"\operatorname{tr}(\sin X) \text{ (matrix sine)}",
+             r"\cos(X)^T \text{ (matrix cosine)}", r"X \in \mathbb{R}^{n \times n}",
+             lambda xp, X: xp.trace(_matrix_sin(xp, X)), lambda X: _cosm(X).T,
+             lambda rng, n: (_normal(rng, n, n) / n,), _SQUARE_SIZES,
+             wrong=lambda X: np.cos(X).T, wrong_tex=r"\text{the entrywise } \cos(X)^T",
+             mistake="sin X is the matrix sine here: the gradient of tr(sin X) is the matrix cosine, transposed, not the entrywise cosine."),
+    # 2.6 vector norms
+    Identity("cb-norm-shifted", CB, "gradient", r"\lVert x - a \rVert_2", r"\frac{x - a}{\lVert x - a \rVert_2}",
+             r"x, a \in \mathbb{R}^n", lambda xp, x, a: xp.sqrt(xp.sum((x - a) ** 2)),
+             lambda x, a: (x - a) / np.linalg.norm(x - a),
+             lambda rng, n: (_normal(rng, n), _normal(rng, n)), _VECTOR_SIZES, conditions=r"x \neq a"),
+    Identity("cb-normalise-shifted", CB, "jacobian", r"\frac{x - a}{\lVert x - a \rVert_2}",
+             r"\frac{I}{\lVert x - a \rVert_2} - \frac{(x - a)(x - a)^T}{\lVert x - a \rVert_2^3}",
+             r"x, a \in \mathbb{R}^n", lambda xp, x, a: (x - a) / xp.sqrt(xp.sum((x - a) ** 2)),
+             lambda x, a: np.eye(x.size) / np.linalg.norm(x - a)
+             - np.outer(x - a, x - a) / np.linalg.norm(x - a) ** 3,
+             lambda rng, n: (_normal(rng, n), _normal(rng, n)), (4, 7), conditions=r"x \neq a"),
+    # 2.8 structured matrices: derivatives by the free entries
+    Identity("cb-chain-rule", CB, "gradient", r"g(U),\ U = X^T X,\ g(U) = \operatorname{tr}(A U) + \textstyle\sum U_{kl}^2",
+             r"\tfrac{\partial g}{\partial X_{ij}} = \operatorname{tr}\bigl[(\tfrac{\partial g}{\partial U})^T"
+             r" \tfrac{\partial U}{\partial X_{ij}}\bigr]",
+             r"X \in \mathbb{R}^{m \times n},\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, X, A: xp.trace(xp.dot(A, xp.dot(X.T, X))) + xp.sum(xp.dot(X.T, X) ** 2),
+             lambda X, A: _chain_rule_gradient(X, A),
+             lambda rng, size: (_normal(rng, *size) / 2, _normal(rng, size[1], size[1])), _MATRIX_SIZES,
+             other=r"\textstyle\sum_{kl} \tfrac{\partial g}{\partial u_{kl}} \tfrac{\partial u_{kl}}{\partial x_{ij}}"),
+    Identity("cb-symmetric-rule", CB, "gradient", r"f(S) = a^T S^2 b,\ S = S^T \text{ by its free entries}",
+             r"G + G^T - G \circ I,\ G = \tfrac{\partial f}{\partial S} = a b^T S + S a b^T \text{ (all entries)}",
+             r"\theta \in \mathbb{R}^{n(n+1)/2} \text{ (the upper triangle of } S),\ a, b \in \mathbb{R}^n",
+             lambda xp, t, a, b: xp.dot(a, xp.dot(_sym(xp, t, a.size), xp.dot(_sym(xp, t, a.size), b))),
+             lambda t, a, b: _free(_structured(_symmetric_rule_G(t, a, b))),
+             lambda rng, n: (_theta(rng, n), _normal(rng, n), _normal(rng, n)), (3, 1, 4),
+             other=r"\text{the upper triangle of the matrix shown}",
+             wrong=lambda t, a, b: _free(_symmetric_rule_G(t, a, b)),
+             wrong_tex=r"G \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative is G + Gᵀ − G ∘ I, not G."),
+    Identity("cb-symmetric-trace", CB, "gradient", r"\operatorname{tr}(A S),\ S = S^T \text{ by its free entries}",
+             r"A + A^T - A \circ I", r"\theta \in \mathbb{R}^{n(n+1)/2},\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, t, A: xp.trace(xp.dot(A, _sym(xp, t, A.shape[0]))),
+             lambda t, A: _free(_structured(A.T)),
+             lambda rng, n: (_theta(rng, n), _normal(rng, n, n)), (3, 1, 4),
+             other=r"\text{the upper triangle of the matrix shown}",
+             wrong=lambda t, A: _free(A.T), wrong_tex=r"A^T \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative of tr(AS) is A + Aᵀ − A ∘ I, not Aᵀ."),
+    Identity("cb-symmetric-det", CB, "gradient", r"\det S,\ S = S^T \text{ by its free entries}",
+             r"\det(S) (2 S^{-1} - S^{-1} \circ I)", r"\theta \in \mathbb{R}^{n(n+1)/2}",
+             lambda xp, t, n: xp.linalg.det(_sym(xp, t, n)),
+             lambda t, n: _free(np.linalg.det(_sym(np, t, n)) * _structured(_inv(_sym(np, t, n)))),
+             lambda rng, n: (_theta(rng, n), n), (3, 1, 4),
+             other=r"\text{the upper triangle of the matrix shown}",
+             wrong=lambda t, n: _free(np.linalg.det(_sym(np, t, n)) * _inv(_sym(np, t, n))),
+             wrong_tex=r"\det(S)\, S^{-1} \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative of det S is det(S)(2S⁻¹ − S⁻¹ ∘ I), not det(S)S⁻¹."),
+    Identity("cb-symmetric-logdet", CB, "gradient", r"\log \det S,\ S = S^T \text{ by its free entries}",
+             r"2 S^{-1} - S^{-1} \circ I", r"\theta \in \mathbb{R}^{n(n+1)/2}",
+             lambda xp, t, n: xp.linalg.slogdet(_sym(xp, t, n))[1],
+             lambda t, n: _free(_structured(_inv(_sym(np, t, n)))),
+             lambda rng, n: (_free(_spd(rng, n)), n), (3, 1, 4),
+             conditions=r"S \text{ positive definite}",
+             other=r"\text{the upper triangle of the matrix shown}",
+             wrong=lambda t, n: _free(_inv(_sym(np, t, n))),
+             wrong_tex=r"S^{-1} \text{ (the derivative by all } n^2 \text{ entries)}",
+             mistake="by the free entries of a symmetric S an off-diagonal entry moves two: the derivative of log det S is 2S⁻¹ − S⁻¹ ∘ I, not S⁻¹."),
+    Identity("cb-diagonal-trace", CB, "gradient", r"\operatorname{tr}(A X),\ X = \operatorname{diag}(d)",
+             r"A \circ I \text{ (its diagonal)}", r"d \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, d, A: xp.trace(xp.dot(A, d * np.eye(d.size))),
+             lambda d, A: np.diag(A).copy(), lambda rng, n: (_normal(rng, n), _normal(rng, n, n)), _VECTOR_SIZES),
+    Identity("cb-toeplitz-trace", CB, "gradient", r"\operatorname{tr}(A T),\ T_{ij} = t_{i-j}",
+             r"\alpha(A):\ \text{the sum of each diagonal of } A^T",
+             r"t \in \mathbb{R}^{2n-1},\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, t, A: xp.trace(xp.dot(A, _toeplitz(xp, t, A.shape[0]))),
+             lambda t, A: _alpha(A), lambda rng, n: (_normal(rng, 2 * n - 1), _normal(rng, n, n)), (3, 1, 4),
+             wrong=lambda t, A: _alpha(A.T), wrong_tex=r"\text{the diagonal sums of } A",
+             mistake="tr(AT) collects the diagonals of Aᵀ, not of A: the derivative by t_k is the sum of the k-th diagonal of Aᵀ."),
+    Identity("cb-toeplitz-symmetric-trace", CB, "gradient", r"\operatorname{tr}(A T),\ T_{ij} = t_{\lvert i-j \rvert}",
+             r"\alpha(A) + \alpha(A)^T - \alpha(A) \circ I", r"t \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, t, A: xp.trace(xp.dot(A, _toeplitz_symmetric(xp, t, A.shape[0]))),
+             lambda t, A: _alpha_symmetric(A), lambda rng, n: (_normal(rng, n), _normal(rng, n, n)), (3, 1, 4),
+             wrong=lambda t, A: _alpha(A)[A.shape[0] - 1:], wrong_tex=r"\alpha(A) \text{ (the unconstrained form)}",
+             mistake="in a symmetric Toeplitz matrix t_k sits on two diagonals: its derivative adds both sums, α(A) + α(A)ᵀ − α(A) ∘ I."),
+]
+
+
+def _two_curves(rng, size, second=None):
+    """t and two curves X(t) (m × n) and Y(t) (second, default m × n): (t, X0, X1, X2, Y0, Y1, Y2)."""
+    m, n = size
+    p, q = second or size
+    return (0.3 * _normal(rng, 1), *(_normal(rng, m, n) for _ in range(3)),
+            *(_normal(rng, p, q) for _ in range(3)))
+
+
+def _cofactor_adjugate(X):
+    """adj(X) from its cofactors, (−1)^{i+j} det of X without row j and column i (no inverse used)."""
+    n = X.shape[0]
+    if n == 1:
+        return np.ones((1, 1))
+    adj = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(X, j, axis=0), i, axis=1)
+            adj[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return adj
+
+
+def _rule(key, expression, derivative, f, df, sample=None, sizes=_MATRIX_SIZES, conditions=""):
+    """A rule for differentials, (33)–(44), checked along a curve X(t) = X0 + tX1 + t²X2 (and Y(t))."""
+    return Identity(key, CB, "jacobian", expression, derivative,
+                    r"X(t), Y(t) \text{ curves } X_0 + t X_1 + t^2 X_2",
+                    lambda xp, t, *args: xp.reshape(f(xp, t, *args), (-1,)),
+                    lambda t, *args: _column(df(t, *args)), sample or _two_curves, sizes,
+                    conditions=conditions)
+
+
+def _X(xp, t, a):
+    return _curve(xp, t, *a[:3])
+
+
+def _Y(xp, t, a):
+    return _curve(xp, t, *a[3:6])
+
+
+def _dX(t, a):
+    return _curve_dot(t, *a[:3])
+
+
+def _dY(t, a):
+    return _curve_dot(t, *a[3:6])
+
+
+IDENTITIES += [
+    _rule("cb-rule-constant", r"A \text{ (constant)}", r"\partial A = 0",
+          lambda xp, t, *a: a[0] + 0 * t[0], lambda t, *a: np.zeros(a[0].shape)),
+    _rule("cb-rule-scale", r"\alpha X", r"\partial(\alpha X) = \alpha\, \partial X",
+          lambda xp, t, *a: 1.7 * _X(xp, t, a), lambda t, *a: 1.7 * _dX(t, a)),
+    _rule("cb-rule-sum", r"X + Y", r"\partial(X + Y) = \partial X + \partial Y",
+          lambda xp, t, *a: _X(xp, t, a) + _Y(xp, t, a), lambda t, *a: _dX(t, a) + _dY(t, a)),
+    _rule("cb-rule-trace", r"\operatorname{tr} X", r"\partial \operatorname{tr} X = \operatorname{tr}(\partial X)",
+          lambda xp, t, *a: xp.reshape(xp.trace(_X(xp, t, a)), (1,)), lambda t, *a: np.trace(_dX(t, a)),
+          lambda rng, n: _two_curves(rng, (n, n)), _SQUARE_SIZES),
+    _rule("cb-rule-product", r"X Y", r"\partial(XY) = (\partial X) Y + X (\partial Y)",
+          lambda xp, t, *a: xp.dot(_X(xp, t, a), _Y(xp, t, a)),
+          lambda t, *a: _dX(t, a) @ _Y(np, t, a) + _X(np, t, a) @ _dY(t, a),
+          lambda rng, size: _two_curves(rng, size, (size[1], 2))),
+    _rule("cb-rule-hadamard", r"X \circ Y", r"\partial(X \circ Y) = (\partial X) \circ Y + X \circ (\partial Y)",
+          lambda xp, t, *a: _X(xp, t, a) * _Y(xp, t, a),
+          lambda t, *a: _dX(t, a) * _Y(np, t, a) + _X(np, t, a) * _dY(t, a)),
+    _rule("cb-rule-kronecker", r"X \otimes Y", r"\partial(X \otimes Y) = (\partial X) \otimes Y + X \otimes (\partial Y)",
+          lambda xp, t, *a: xp.kron(_X(xp, t, a), _Y(xp, t, a)),
+          lambda t, *a: np.kron(_dX(t, a), _Y(np, t, a)) + np.kron(_X(np, t, a), _dY(t, a)),
+          lambda rng, size: _two_curves(rng, size, (2, 3))),
+    _rule("cb-rule-adjugate", r"\det X", r"\partial \det X = \operatorname{tr}\bigl(\operatorname{adj}(X)\, \partial X\bigr)",
+          lambda xp, t, *a: xp.reshape(xp.linalg.det(_X(xp, t, a)), (1,)),
+          lambda t, *a: np.trace(_cofactor_adjugate(_X(np, t, a)) @ _dX(t, a)),
+          lambda rng, n: _curve_sample(rng, n), _CURVE_SIZES),
+    _rule("cb-rule-logdet", r"\ln \det X", r"\partial \ln \det X = \operatorname{tr}(X^{-1} \partial X)",
+          lambda xp, t, *a: xp.reshape(xp.linalg.slogdet(_X(xp, t, a))[1], (1,)),
+          lambda t, *a: np.trace(np.linalg.solve(_X(np, t, a), _dX(t, a))),
+          lambda rng, n: _curve_sample(rng, n), _CURVE_SIZES, conditions=r"\det X > 0"),
+    _rule("cb-rule-transpose", r"X^T", r"\partial X^T = (\partial X)^T",
+          lambda xp, t, *a: _X(xp, t, a).T, lambda t, *a: _dX(t, a).T),
+]
+
+
+def _skewed(rng, n):
+    """n I + 2(N − Nᵀ): far from symmetric, and invertible (its symmetric part is n I)."""
+    N = rng.normal(size=(n, n))
+    return n * np.eye(n) + 2 * (N - N.T)
+
+
+def _det_second(t, Y0, Y1, Y2):
+    """(48): det Y [tr(Y⁻¹Y'') + tr(Y⁻¹Y')² − tr(Y⁻¹Y'Y⁻¹Y')], Y'' = 2 Y2."""
+    Y = _curve(np, t, Y0, Y1, Y2)
+    P = np.linalg.solve(Y, _curve_dot(t, Y0, Y1, Y2))
+    return np.linalg.det(Y) * (np.trace(np.linalg.solve(Y, 2 * Y2)) + np.trace(P) ** 2 - np.trace(P @ P))
+
+
+def _pinv_rows(xp, Y):
+    """Y⁺ = Yᵀ(YYᵀ)⁻¹ for Y of full row rank."""
+    return xp.dot(Y.T, xp.linalg.inv(xp.dot(Y, Y.T)))
+
+
+def _eigenvector_sample(rng, n):
+    A = _sample_distinct_symmetric(rng, n)
+    i = n // 2
+    v = np.linalg.eigh(A)[1][:, i]
+    return A, i, np.sign(v[np.argmax(np.abs(v))])
+
+
+def _quadratic_gradient_numeric(xp, x, A, b):
+    """∇(xᵀAx + bᵀx) written out, (A + Aᵀ)x + b, the (97) this row differentiates once more."""
+    return xp.dot(A + A.T, x) + b
+
+
+def _gram_ratio_gradient(X, C, B, A):
+    """∇ tr[(A + XᵀCX)⁻¹ XᵀBX] = −CX(K + Kᵀ) + BX(M⁻¹ + M⁻ᵀ), M = A + XᵀCX, K = M⁻¹XᵀBXM⁻¹ (B, C symmetric)."""
+    Mi = _inv(A + X.T @ C @ X)
+    K = Mi @ X.T @ B @ X @ Mi
+    return -C @ X @ (K + K.T) + B @ X @ (Mi + Mi.T)
+
+
+def _gram_ratio_published(X, C, B, A):
+    """The Cookbook's (127) as printed: −2CX M⁻¹XᵀBX M⁻¹ + 2BX M⁻¹."""
+    Mi = _inv(A + X.T @ C @ X)
+    return -2 * C @ X @ Mi @ X.T @ B @ X @ Mi + 2 * B @ X @ Mi
+
+
+def _cosm(X):
+    """cos(X), the matrix function, from the eigenvalues: V diag(cos λ) V⁻¹ (not the series of f)."""
+    w, V = np.linalg.eig(X)
+    return np.real(V @ np.diag(np.cos(w)) @ np.linalg.inv(V))
+
+
+def _chain_rule_gradient(X, A):
+    """(136)–(137) on U = XᵀX: ∂g/∂X_ij = Σ_kl (∂g/∂U)_kl ∂U_kl/∂X_ij, with ∂g/∂U = Aᵀ + 2U."""
+    m, n = X.shape
+    U = X.T @ X
+    dU = _xtbx_jacobian(X, np.eye(m))  # ∂(XᵀX)_kl/∂X_ij, [n·n, m·n]
+    return ((A.T + 2 * U).ravel() @ dU).reshape(m, n)
+
+
+def _symmetric_rule_G(t, a, b):
+    """G = ∂(aᵀS²b)/∂S by all n² entries: a bᵀ Sᵀ + Sᵀ a bᵀ = a (Sb)ᵀ + (Sᵀa) bᵀ."""
+    S = _sym(np, t, a.size)
+    return np.outer(a, S @ b) + np.outer(S.T @ a, b)
+
+
+def _alpha_symmetric(A):
+    """(144) by the n diagonals t_0, …, t_{n−1} of a symmetric Toeplitz T: α_0 on 0, α_k + α_{−k} off it."""
+    n = A.shape[0]
+    alpha = _alpha(A)  # offsets −(n−1), …, n−1
+    return np.array([alpha[n - 1]] + [alpha[n - 1 + k] + alpha[n - 1 - k] for k in range(1, n)])
+
+
 # The column-order form (vec_c in and out) of each entry whose ``other`` gives one: the derivative,
 # same signature as ``df``, and the shape of f(x) as a matrix (``f`` returns it flattened by rows).
 # K^MN_mn (Magnus and Neudecker's, vec_c(Xᵀ) = K^MN_mn vec_c(X)) is commutation_matrix(m, n, "F"),
@@ -652,3 +1460,90 @@ def diagnose_identity(entry: Identity, args: tuple, candidate) -> Diagnosis:
     hints = [(lambda v: entry.wrong(v, *constants), entry.mistake)] if entry.mistake else []
     check = diagnose if entry.kind == "gradient" else diagnose_jacobian
     return check(f, candidate, x, hints=hints)
+
+
+# --- the Matrix Cookbook's section 2, equation by equation --------------------------------------------
+# Petersen & Pedersen, The Matrix Cookbook, version of November 15, 2012, section 2 "Derivatives":
+# equations (32)–(144). Read from two copies: the text extracted from the PDF at
+# fliphtml5.com/ifgyy/oati/The_Matrix_Cookbook (pages 10, 11, 15, 16 found; garbled, so each equation
+# was rebuilt), and the OCR transcription md/main.md of github.com/eric-wieser/lean-matrix-cookbook,
+# whose Lean files also number the subsections (e.g. 2.4.4 is (96)–(98), 2.5.4 is (124)–(128)).
+# Where unsure, the equation was derived; every one was checked before it was taken.
+# Every number is in exactly one of the three tables below (a test checks it).
+COOKBOOK_SECTION_2 = range(32, 145)
+
+# numbered equations that are not derivative identities: left out of the count, with the reason
+COOKBOOK_NOT_IDENTITIES: dict[int, str] = {  # Markdown
+    32: r"the assumption that the entries of $X$ are independent, "
+        r"$\partial X_{kl}/\partial X_{ij} = \delta_{ik} \delta_{lj}$: a definition",
+    96: r"the definition $f = x^T A x + b^T x$ of the function that (97) and (98) differentiate",
+    134: r"the definition of the structure matrix $S^{ij} = \partial A/\partial A_{ij}$",
+    135: r"the definition $g(U) = g(f(X))$ of what the chain rule (136) differentiates",
+}
+
+# derivative identities the reference checks: equation → the key of the entry that checks it
+COOKBOOK_COVERED: dict[int, str] = {
+    33: "cb-rule-constant", 34: "cb-rule-scale", 35: "cb-rule-sum", 36: "cb-rule-trace",
+    37: "cb-rule-product", 38: "cb-rule-hadamard", 39: "cb-rule-kronecker", 40: "cb-inverse-curve",
+    41: "cb-rule-adjugate", 42: "cb-det-curve", 43: "cb-rule-logdet", 44: "cb-rule-transpose",
+    46: "cb-det-curve", 47: "cb-det-adjugate", 48: "cb-det-second", 49: "determinant",
+    50: "cb-det-adjugate", 51: "cb-det-axb", 52: "cb-det-xtax-square", 53: "cb-det-xtax-symmetric",
+    54: "cb-det-xtax-general", 55: "cb-logdet-gram", 56: "cb-logdet-gram-pinv", 57: "log-determinant",
+    58: "cb-det-power", 59: "cb-inverse-curve", 60: "kron-inverse", 61: "bilinear-inverse",
+    62: "cb-det-inverse", 63: "cb-trace-ainvb", 64: "cb-trace-inverse-shift", 65: "cb-eig-sum",
+    66: "cb-eig-product", 67: "cb-eigenvalue", 68: "cb-eigenvector", 69: "linear", 70: "bilinear-matrix",
+    71: "cb-bilinear-transpose", 72: "cb-quadratic-matrix", 73: "cb-single-entry", 74: "kron-xb",
+    75: "cb-xta-entries", 76: "cb-sum-squared", 77: "bilinear-gram", 78: "cb-affine-bilinear",
+    79: "cb-xtbx-entries", 80: "cb-xtbx-entries", 81: "quadratic", 82: "cb-bilinear-gram-weighted",
+    83: "cb-affine-quadratic-matrix", 84: "cb-weighted-s-affine", 85: "cb-weighted-x", 86: "cb-weighted-s",
+    87: "cb-weighted-x-affine", 88: "cb-weighted-a", 90: "cb-power-entries", 91: "cb-bilinear-power",
+    92: "cb-quadratic-power", 93: "cb-bilinear-functions", 94: "cb-rayleigh-quotient",
+    95: "cb-rayleigh-quotient", 97: "cb-quadratic-affine", 98: "cb-quadratic-hessian", 99: "cb-trace",
+    100: "cb-trace-xa", 101: "trace-axb", 102: "cb-trace-axtb", 103: "trace-xta", 104: "cb-trace-axt",
+    105: "cb-trace-kron", 106: "trace-square", 107: "cb-trace-x2b", 108: "trace-xtax", 109: "cb-trace-bxxt",
+    110: "cb-trace-xxtb", 111: "trace-xaxt", 112: "cb-trace-bxtx", 113: "cb-trace-xtxb",
+    114: "cb-trace-axbx", 115: "frobenius", 116: "cb-trace-btxtcxb", 117: "cb-trace-xtbxc",
+    118: "cb-trace-axbxtc", 119: "cb-frobenius-axb-plus-c", 120: "cb-trace-kron-self",
+    121: "cb-trace-power", 122: "cb-trace-a-power", 123: "cb-trace-quartic", 124: "cb-trace-ainvb-general",
+    125: "cb-trace-inverse-gram-a", 126: "cb-trace-inverse-gram-ratio",
+    127: "cb-trace-inverse-shifted-gram-ratio", 128: "cb-trace-sin", 129: "cb-norm-shifted",
+    130: "cb-normalise-shifted", 131: "norm-squared", 132: "frobenius", 133: "cb-symmetric-rule",
+    136: "cb-chain-rule", 137: "cb-chain-rule", 138: "cb-symmetric-rule", 139: "cb-symmetric-trace",
+    140: "cb-symmetric-det", 141: "cb-symmetric-logdet", 142: "cb-diagonal-trace",
+    143: "cb-toeplitz-trace", 144: "cb-toeplitz-symmetric-trace",
+}
+
+# derivative identities the reference does not check, with the reason (Markdown)
+COOKBOOK_UNCOVERED: dict[int, str] = {  # Markdown
+    45: r"complex: $\partial X^H = (\partial X)^H$, the conjugate transpose; this course is real",
+    89: r"complex: $\partial (a - x^H b)^2/\partial x$ in the convention of the Cookbook for "
+        r"complex variables; this course is real",
+}
+
+
+def cookbook_coverage() -> tuple[list[int], list[int], int]:
+    """(covered numbers, uncovered numbers, M): M counts the derivative identities of section 2."""
+    covered = sorted(COOKBOOK_COVERED)
+    uncovered = sorted(COOKBOOK_UNCOVERED)
+    return covered, uncovered, len(covered) + len(uncovered)
+
+
+# equations printed wrong: equation → the entry whose ``wrong`` is the form as printed (the check refuses it)
+COOKBOOK_AS_PRINTED: dict[int, str] = {
+    92: "cb-quadratic-power",  # the first term transposed
+    95: "cb-rayleigh-quotient",  # xᵀBBx for xᵀBᵀBx in the first denominator
+    127: "cb-trace-inverse-shifted-gram-ratio",  # right only if A is symmetric too, which it does not assume
+}
+
+# equations right only under a condition the Cookbook does not state next to them
+COOKBOOK_UNSTATED_CONDITIONS: dict[int, str] = {
+    55: r"$X$ of full column rank, so that $X^T X$ is invertible and $X^+ = (X^T X)^{-1} X^T$",
+    56: r"$X^+$ taken as the variable: $Y = X^+$ of full row rank, and $X = Y^+$",
+    58: r"$X$ invertible (the formula has $X^{-T}$)",
+    132: r"$X$ real (the $X^H$ of the Cookbook is $X^T$ here)",
+    138: r"a derivative by the $n(n+1)/2$ free entries of the symmetric matrix, not a gradient "
+         r"among symmetric matrices: that one is $\tfrac12(G + G^T)$",
+    139: r"as (138): by the free entries",
+    140: r"as (138): by the free entries",
+    141: r"as (138): by the free entries",
+}

@@ -10,9 +10,16 @@ from autograd import grad, jacobian
 
 from mathchain.identities import (
     COLUMN_ORDER,
+    COOKBOOK_AS_PRINTED,
+    COOKBOOK_COVERED,
+    COOKBOOK_NOT_IDENTITIES,
+    COOKBOOK_SECTION_2,
+    COOKBOOK_UNCOVERED,
+    COOKBOOK_UNSTATED_CONDITIONS,
     IDENTITIES,
     by_key,
     column_order_error,
+    cookbook_coverage,
     derivative_error,
     numeric_derivative,
 )
@@ -46,7 +53,7 @@ def test_the_reference_is_large_and_covers_every_group():
     assert len(IDENTITIES) >= 50
     groups = {e.group for e in IDENTITIES}
     assert groups == {"scalar by vector", "vector by vector", "scalar by matrix",
-                      "matrix by matrix", "network layers"}
+                      "matrix by matrix", "network layers", "matrix cookbook"}
     assert len(WITH_WRONG) >= 30
 
 
@@ -108,6 +115,8 @@ def test_samplers_meet_the_conditions(rng):
     for e in IDENTITIES:
         args = e.sample(rng, e.sizes[0])
         square = [a for a in args if np.ndim(a) == 2 and a.shape[0] == a.shape[1]]
+        if e.key in ("cb-symmetric-det", "cb-symmetric-logdet"):  # x: the free entries of S
+            square = [_symmetric_from_free(args[0], args[1])]
         if "positive definite" in e.conditions:
             S = square[0]
             np.testing.assert_array_equal(S, S.T)
@@ -196,3 +205,50 @@ def test_log_det_of_symmetric_matrix_by_its_free_entries(rng, n):
     assert np.abs(free - cookbook).max() < FD_RTOL * max(1.0, np.abs(free).max())
     if n > 1:
         assert np.abs(free - entry.df(S)[np.triu_indices(n)]).max() > WRONG_AT_LEAST
+
+
+# --- the Matrix Cookbook's section 2, equation by equation -----------------------------------------
+
+def test_every_cookbook_equation_is_accounted_for_once():
+    tables = [set(COOKBOOK_COVERED), set(COOKBOOK_UNCOVERED), set(COOKBOOK_NOT_IDENTITIES)]
+    assert set().union(*tables) == set(COOKBOOK_SECTION_2)
+    assert sum(len(t) for t in tables) == len(COOKBOOK_SECTION_2)  # no number in two tables
+    assert all(COOKBOOK_UNCOVERED.values()) and all(COOKBOOK_NOT_IDENTITIES.values())
+    assert set(COOKBOOK_AS_PRINTED) | set(COOKBOOK_UNSTATED_CONDITIONS) <= set(COOKBOOK_COVERED)
+
+
+def test_the_cookbook_coverage_is_counted_from_the_data():
+    covered, uncovered, total = cookbook_coverage()
+    assert covered == sorted(COOKBOOK_COVERED) and uncovered == sorted(COOKBOOK_UNCOVERED)
+    assert total == len(COOKBOOK_SECTION_2) - len(COOKBOOK_NOT_IDENTITIES)
+    assert len(covered) >= 85  # issue 28
+    # every entry written for the Cookbook checks at least one of its equations
+    assert {e.key for e in IDENTITIES if e.group == "matrix cookbook"} <= set(COOKBOOK_COVERED.values())
+
+
+@pytest.mark.parametrize("number", sorted(COOKBOOK_COVERED))
+def test_every_covered_cookbook_equation_passes_its_check(rng, number):
+    entry = by_key(COOKBOOK_COVERED[number])
+    for size in entry.sizes:
+        assert derivative_error(entry, entry.sample(rng, size)) < FD_RTOL, (number, size)
+
+
+@pytest.mark.parametrize("number", sorted(COOKBOOK_AS_PRINTED))
+def test_the_cookbook_form_as_printed_fails(rng, number):
+    # the form as printed is the entry's wrong form: central differences refuse it, at every size
+    # where it differs from the right one (they agree at 1 × 1, where nothing fails to commute)
+    entry = by_key(COOKBOOK_AS_PRINTED[number])
+    errors = [derivative_error(entry, args, entry.wrong)
+              for args in (entry.sample(rng, size) for size in entry.sizes)]
+    assert errors[0] > WRONG_AT_LEAST and max(errors) > 0.01, errors
+    assert "printed" in entry.wrong_tex and entry.mistake
+
+
+def test_the_matrix_cosine_agrees_with_scipy(rng):
+    # (128)'s derivative cos(X)ᵀ comes from an eigendecomposition; SciPy's cosm is a third oracle
+    from scipy.linalg import cosm
+
+    entry = by_key("cb-trace-sin")
+    for n in entry.sizes:
+        (X,) = entry.sample(rng, n)
+        np.testing.assert_allclose(entry.df(X), cosm(X).T, rtol=1e-10, atol=1e-12)
