@@ -60,30 +60,55 @@ def _sym(G: np.ndarray) -> np.ndarray:
     return (G + G.T) / 2
 
 
-def _inverse_gaps(values: np.ndarray, skew: np.ndarray, what: str, name: str) -> np.ndarray:
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """The pairs i ≠ j with |valuesᵢ − valuesⱼ| ≤ GAP_RTOL · max|values| (symmetric mask)."""
+    close = np.abs(values[None, :] - values[:, None]) <= GAP_RTOL * np.abs(values).max()
+    np.fill_diagonal(close, False)
+    return close
+
+
+def _negligible(a: np.ndarray) -> np.ndarray:
+    return np.abs(a) <= SKEW_RTOL * max(np.abs(a).max(), np.finfo(float).tiny)
+
+
+def _scale_gap(values: np.ndarray, i: int, j: int) -> str:
+    scale = max(np.abs(values).max(), np.finfo(float).tiny)
+    return (f"({values[i]:.6g} and {values[j]:.6g}, relative gap "
+            f"{abs(values[j] - values[i]) / scale:.1e} <= GAP_RTOL = {GAP_RTOL:g})")
+
+
+def _tied_cotangents(values: np.ndarray, dvalues: np.ndarray, what: str, name: str) -> None:
+    """Raise if z weighs two repeated values differently: it is then not differentiable there."""
+    bad = _repeated(values) & ~_negligible(dvalues[None, :] - dvalues[:, None])
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what} {i} and {j} are repeated {_scale_gap(values, i, j)} but {name}[{i}] = "
+            f"{dvalues[i]:.3g} differs from {name}[{j}] = {dvalues[j]:.3g}: z is not differentiable "
+            "there (like max(x, y) at x = y); a function of all the repeated values together, "
+            "with equal cotangents, is"
+        )
+
+
+def _inverse_gaps(values: np.ndarray, skew: np.ndarray, what: str) -> np.ndarray:
     """K with K_ij = skew_ij / (values_j − values_i), i ≠ j; 0 where skew is 0 in a repeated pair.
 
     ``skew`` is antisymmetric (the part of the cotangent a rotation inside an eigenspace sees).
     A repeated pair (gap ≤ GAP_RTOL of the scale) with a non-negligible ``skew`` raises.
     """
-    diff = values[None, :] - values[:, None]  # diff_ij = values_j − values_i
-    scale = np.abs(values).max()
-    repeated = np.abs(diff) <= GAP_RTOL * scale
-    np.fill_diagonal(repeated, False)
-    big = np.abs(skew) > SKEW_RTOL * max(np.abs(skew).max(), np.finfo(float).tiny)
-    bad = repeated & big
+    repeated = _repeated(values)
+    bad = repeated & ~_negligible(skew)
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise ValueError(
-            f"{what} {i} and {j} are repeated ({values[i]:.6g} and {values[j]:.6g}, relative gap "
-            f"{abs(values[j] - values[i]) / max(scale, np.finfo(float).tiny):.1e} <= GAP_RTOL = "
-            f"{GAP_RTOL:g}) and {name} depends on the vectors chosen inside that space: the derivative "
-            "does not exist there; differentiate a function of the whole space (eigenvalues, a "
-            "projector) instead"
+            f"{what} {i} and {j} are repeated {_scale_gap(values, i, j)} and z depends on the "
+            "vectors chosen inside that space: the derivative does not exist there; differentiate "
+            "a function of the whole space (eigenvalues, a projector) instead"
         )
-    K = np.zeros_like(skew)
+    diff = values[None, :] - values[:, None]  # diff_ij = values_j − values_i
     ok = ~repeated
     np.fill_diagonal(ok, False)
+    K = np.zeros_like(skew)
     K[ok] = skew[ok] / diff[ok]
     return K
 
@@ -94,8 +119,9 @@ def eigh_backward(w, V, dw, dV=None) -> np.ndarray:
     ``w`` (n,) and ``V`` (n, n) are ``np.linalg.eigh(A)``; ``dw = ∂z/∂w`` (n,), ``dV = ∂z/∂V``
     (n, n) or None when z depends on the eigenvalues only. Returns the symmetric gradient (n, n):
     dz = tr(Ḡᵀ dA) for every symmetric dA. With ``dV=None`` it is V diag(w̄) Vᵀ, defined at repeated
-    eigenvalues too. With ``dV``, a pair of repeated eigenvalues (relative gap ≤ GAP_RTOL) raises
-    ``ValueError`` unless z ignores rotations inside that eigenspace (the pair then contributes 0).
+    eigenvalues when w̄ is equal on them (a spectral function Σ f(λᵢ): ∂z/∂A = f′(A)). Repeated
+    eigenvalues (relative gap ≤ GAP_RTOL) raise ``ValueError`` when w̄ differs on them, or when ``dV``
+    makes z depend on the vectors chosen inside that eigenspace (if not, the pair contributes 0).
     """
     w = _checks.array("w", w, ndim=1)
     V = _checks.array("V", V, ndim=2)
@@ -105,12 +131,13 @@ def eigh_backward(w, V, dw, dV=None) -> np.ndarray:
     _orthonormal_columns("V", V)
     dw = _checks.array("dw", dw, ndim=1)
     _shape("dw", dw, w.shape, "dw = ∂z/∂w has the shape of w")
+    _tied_cotangents(w, dw, "eigenvalues", "dw")
     core = np.diag(dw)  # dλᵢ = vᵢᵀ dA vᵢ
     if dV is not None:
         dV = _checks.array("dV", dV, ndim=2)
         _shape("dV", dV, V.shape, "dV = ∂z/∂V has the shape of V")
         X = V.T @ dV
-        core = core + _inverse_gaps(w, (X - X.T) / 2, "eigenvalues", "z")  # ½ F ∘ (X − Xᵀ)
+        core = core + _inverse_gaps(w, (X - X.T) / 2, "eigenvalues")  # ½ F ∘ (X − Xᵀ)
     return V @ core @ V.T
 
 
@@ -122,7 +149,8 @@ def svd_backward(U, s, Vt, ds, dU=None, dVt=None) -> np.ndarray:
     ``dVt`` may be None). Returns (m, n). With singular-vector cotangents,
     Ā = U [diag(s̄) + F∘(J_U S + S J_V)] Vᵀ + (I − UUᵀ) Ū S⁻¹ Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ),
     J_U = UᵀŪ − ŪᵀU, J_V = VᵀV̄ − V̄ᵀV, F_ij = 1/(σⱼ² − σᵢ²) (i ≠ j), V̄ = dVtᵀ; repeated
-    singular values (relative gap of σ² ≤ GAP_RTOL) or, for m ≠ n, a zero one raise ``ValueError``.
+    singular values (relative gap of σ² ≤ GAP_RTOL) with unequal ``ds`` or coupled vectors, a zero
+    singular value with ``ds`` ≠ 0, or (m ≠ n) a zero one with vector cotangents: ``ValueError``.
     """
     U = _checks.array("U", U, ndim=2)
     s = _checks.array("s", s, ndim=1)
@@ -139,7 +167,15 @@ def svd_backward(U, s, Vt, ds, dU=None, dVt=None) -> np.ndarray:
     ds = _checks.array("ds", ds, ndim=1)
     _shape("ds", ds, s.shape, "ds = ∂z/∂s has the shape of s")
     V = Vt.T
-    core = np.diag(ds)
+    _tied_cotangents(s, ds, "singular values", "ds")
+    zero = (s <= GAP_RTOL * s.max()) & ~_negligible(ds)
+    if zero.any():
+        i = int(np.argmax(zero))
+        raise ValueError(
+            f"singular value {i} is {s[i]:.3g} ≈ 0 (<= GAP_RTOL · σ_max) and ds[{i}] = {ds[i]:.3g} ≠ 0: "
+            "σ is not differentiable at 0 (like |x|); the nuclear norm there has subgradients only"
+        )
+    core = np.diag(ds)  # dσᵢ = uᵢᵀ dA vᵢ
     if dU is None and dVt is None:
         return U @ core @ Vt
     dU = np.zeros_like(U) if dU is None else _checks.array("dU", dU, ndim=2)
@@ -149,7 +185,7 @@ def svd_backward(U, s, Vt, ds, dU=None, dVt=None) -> np.ndarray:
     XU, XV = U.T @ dU, V.T @ dV
     JU, JV = XU - XU.T, XV - XV.T
     # F ∘ (J_U S + S J_V): entry ij is (J_U,ij σⱼ + σᵢ J_V,ij) / (σⱼ² − σᵢ²)
-    core = core + _inverse_gaps(s**2, JU * s[None, :] + s[:, None] * JV, "singular values", "z")
+    core = core + _inverse_gaps(s**2, JU * s[None, :] + s[:, None] * JV, "singular values")
     grad = U @ core @ Vt
     if m != n:
         smallest = s.min()

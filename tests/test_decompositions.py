@@ -154,6 +154,22 @@ def test_eigh_backward_near_but_above_the_gap_threshold(rng):
     np.testing.assert_allclose(eigh_backward(w, V, dw, dV), jx, rtol=1e-8, atol=1e-8)
 
 
+def test_unequal_eigenvalue_cotangents_at_a_tie_raise(rng):
+    """λ_max at a tie is not differentiable (its directional derivative is not linear in dA)."""
+    A = _symmetric(rng, 3, [0.5, 2.0, 2.0])
+    w, V = np.linalg.eigh(A)
+    with pytest.raises(ValueError, match=r"eigenvalues 1 and 2 are repeated .* dw\[1\] = 0 differs"):
+        eigh_backward(w, V, np.array([0.0, 0.0, 1.0]))
+    E = _sym(rng.normal(size=(3, 3)))
+    t = 1e-6
+    up = (np.linalg.eigvalsh(A + t * E)[-1] - w[-1]) / t
+    down = (np.linalg.eigvalsh(A - t * E)[-1] - w[-1]) / t
+    assert up + down > 1e-3  # one-sided slopes along E and −E do not cancel: no derivative
+    U, s, Vt = np.linalg.svd(np.diag([3.0, 3.0, 1.0]))
+    with pytest.raises(ValueError, match=r"singular values 0 and 1 are repeated"):
+        svd_backward(U, s, Vt, np.array([1.0, 0.0, 0.0]))  # the spectral norm at a tie
+
+
 def test_eigh_backward_errors(rng):
     w, V = np.linalg.eigh(_symmetric(rng, 3))
     with pytest.raises(ValueError, match=r"V must be square; got shape \(3, 2\)"):
@@ -236,7 +252,9 @@ def test_singular_vector_gradient_degenerate_raises(rng):
     dU = rng.normal(size=U.shape)
     with pytest.raises(ValueError, match=r"A is 4 × 2 with singular value .* ≈ 0"):
         svd_backward(U, s, Vt, np.zeros(2), dU)
-    assert np.isfinite(svd_backward(U, s, Vt, np.ones(2))).all()  # singular values only: defined
+    with pytest.raises(ValueError, match=r"singular value 1 is .* ≈ 0 .* not differentiable at 0"):
+        svd_backward(U, s, Vt, np.ones(2))  # the nuclear norm at rank 1: subgradients only
+    assert np.isfinite(svd_backward(U, s, Vt, np.array([1.0, 0.0]))).all()  # σ₁ alone: defined
 
 
 def test_svd_backward_errors(rng):
