@@ -67,8 +67,9 @@ def _repeated(values: np.ndarray) -> np.ndarray:
     return close
 
 
-def _negligible(a: np.ndarray) -> np.ndarray:
-    return np.abs(a) <= SKEW_RTOL * max(np.abs(a).max(), np.finfo(float).tiny)
+def _negligible(a: np.ndarray, scale: float) -> np.ndarray:
+    """Entries of ``a`` at rounding level: at most SKEW_RTOL of ``scale`` (the size of the cotangent)."""
+    return np.abs(a) <= SKEW_RTOL * max(scale, np.finfo(float).tiny)
 
 
 def _scale_gap(values: np.ndarray, i: int, j: int) -> str:
@@ -79,7 +80,7 @@ def _scale_gap(values: np.ndarray, i: int, j: int) -> str:
 
 def _tied_cotangents(values: np.ndarray, dvalues: np.ndarray, what: str, name: str) -> None:
     """Raise if z weighs two repeated values differently: it is then not differentiable there."""
-    bad = _repeated(values) & ~_negligible(dvalues[None, :] - dvalues[:, None])
+    bad = _repeated(values) & ~_negligible(dvalues[None, :] - dvalues[:, None], np.abs(dvalues).max())
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise ValueError(
@@ -90,14 +91,14 @@ def _tied_cotangents(values: np.ndarray, dvalues: np.ndarray, what: str, name: s
         )
 
 
-def _inverse_gaps(values: np.ndarray, skew: np.ndarray, what: str) -> np.ndarray:
+def _inverse_gaps(values: np.ndarray, skew: np.ndarray, scale: float, what: str) -> np.ndarray:
     """K with K_ij = skew_ij / (values_j − values_i), i ≠ j; 0 where skew is 0 in a repeated pair.
 
     ``skew`` is antisymmetric (the part of the cotangent a rotation inside an eigenspace sees).
-    A repeated pair (gap ≤ GAP_RTOL of the scale) with a non-negligible ``skew`` raises.
+    A repeated pair (gap ≤ GAP_RTOL of the scale) with ``skew`` above SKEW_RTOL · ``scale`` raises.
     """
     repeated = _repeated(values)
-    bad = repeated & ~_negligible(skew)
+    bad = repeated & ~_negligible(skew, scale)
     if bad.any():
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise ValueError(
@@ -137,7 +138,7 @@ def eigh_backward(w, V, dw, dV=None) -> np.ndarray:
         dV = _checks.array("dV", dV, ndim=2)
         _shape("dV", dV, V.shape, "dV = ∂z/∂V has the shape of V")
         X = V.T @ dV
-        core = core + _inverse_gaps(w, (X - X.T) / 2, "eigenvalues")  # ½ F ∘ (X − Xᵀ)
+        core = core + _inverse_gaps(w, (X - X.T) / 2, np.abs(X).max(), "eigenvalues")  # ½ F ∘ (X − Xᵀ)
     return V @ core @ V.T
 
 
@@ -168,7 +169,7 @@ def svd_backward(U, s, Vt, ds, dU=None, dVt=None) -> np.ndarray:
     _shape("ds", ds, s.shape, "ds = ∂z/∂s has the shape of s")
     V = Vt.T
     _tied_cotangents(s, ds, "singular values", "ds")
-    zero = (s <= GAP_RTOL * s.max()) & ~_negligible(ds)
+    zero = (s <= GAP_RTOL * s.max()) & ~_negligible(ds, np.abs(ds).max())
     if zero.any():
         i = int(np.argmax(zero))
         raise ValueError(
@@ -185,7 +186,8 @@ def svd_backward(U, s, Vt, ds, dU=None, dVt=None) -> np.ndarray:
     XU, XV = U.T @ dU, V.T @ dV
     JU, JV = XU - XU.T, XV - XV.T
     # F ∘ (J_U S + S J_V): entry ij is (J_U,ij σⱼ + σᵢ J_V,ij) / (σⱼ² − σᵢ²)
-    core = core + _inverse_gaps(s**2, JU * s[None, :] + s[:, None] * JV, "singular values")
+    core = core + _inverse_gaps(s**2, JU * s[None, :] + s[:, None] * JV,
+                                max(np.abs(XU).max(), np.abs(XV).max()) * s.max(), "singular values")
     grad = U @ core @ Vt
     if m != n:
         smallest = s.min()

@@ -237,6 +237,11 @@ def test_nuclear_norm_at_repeated_singular_values(rng):
     np.testing.assert_allclose(ours, Q, rtol=EXACT_RTOL, atol=EXACT_ATOL)
     np.testing.assert_allclose(ours, numeric_gradient(lambda X: np.linalg.norm(X, "nuc"), 2 * Q),
                                rtol=FD_RTOL, atol=FD_ATOL)
+    # ‖A‖_F² = Σσᵢ²: cotangents 2σᵢ equal up to rounding on the tie (every σ the same), gradient 2A
+    np.testing.assert_allclose(svd_backward(U, s, Vt, 2 * s), 4 * Q, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    w, V = np.linalg.eigh(2 * np.eye(3) + 0 * Q[:3, :3])  # all eigenvalues 2: tr A² has gradient 2A
+    np.testing.assert_allclose(eigh_backward(w, V, 2 * w), 4 * np.eye(3), rtol=EXACT_RTOL,
+                               atol=EXACT_ATOL)
 
 
 def test_singular_vector_gradient_degenerate_raises(rng):
