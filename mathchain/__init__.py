@@ -5,6 +5,15 @@ scalar in denominator layout (the shape of the variable). See :mod:`mathchain.nu
 """
 
 from . import graph as graph  # the reverse-mode engine (chapter 10), a submodule
+from .decompositions import (
+    cholesky,
+    cholesky_backward,
+    daleckii_krein,
+    eigh_backward,
+    frechet_derivative,
+    svd_backward,
+    symmetric_gradient,
+)
 from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
 from .kronecker import (
     commutation_matrix,
@@ -62,15 +71,20 @@ __all__ = [
     "batch_norm",
     "batch_norm_backward",
     "check_gradient",
+    "cholesky",
+    "cholesky_backward",
     "col2im",
     "commutation_matrix",
     "conv2d",
     "conv2d_backward",
     "cross_entropy_gauss_newton",
+    "daleckii_krein",
     "diagnose",
     "diagnose_jacobian",
+    "eigh_backward",
     "elementwise_backward",
     "elementwise_jacobian",
+    "frechet_derivative",
     "gradient_chain",
     "gram_jacobian",
     "im2col",
@@ -94,6 +108,8 @@ __all__ = [
     "softmax_backward",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
+    "svd_backward",
+    "symmetric_gradient",
     "unvec",
     "vec",
 ]
