@@ -6,6 +6,7 @@ scalar in denominator layout (the shape of the variable). See :mod:`mathchain.nu
 
 from . import graph as graph  # the reverse-mode engine (chapter 10), a submodule
 from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
+from .frameworks import per_example_gradient_norms
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -90,6 +91,7 @@ __all__ = [
     "numeric_gradient",
     "numeric_hessian",
     "numeric_jacobian",
+    "per_example_gradient_norms",
     "softmax",
     "softmax_backward",
     "softmax_cross_entropy",
