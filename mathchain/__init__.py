@@ -15,6 +15,7 @@ from .decompositions import (
     symmetric_gradient,
 )
 from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
+from .frameworks import per_example_gradient_norms
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -104,6 +105,7 @@ __all__ = [
     "numeric_gradient",
     "numeric_hessian",
     "numeric_jacobian",
+    "per_example_gradient_norms",
     "softmax",
     "softmax_backward",
     "softmax_cross_entropy",

@@ -77,6 +77,7 @@ def test_requirements_pin_every_import(tmp_path):
     assert lines and all(line in pinned for line in lines), lines
     names = {line.split("==")[0].lower() for line in lines}
     assert {"numpy", "jupyterlab"} <= names, names
+    assert {"jax", "jaxlib"} <= names, names  # chapter 13 runs JAX; jaxlib at the book's version
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import yaml\nimport numpy as np")])
     nbformat.write(nb, tmp_path / "x.ipynb")
     with pytest.raises(SystemExit, match=r"PyYAML \(not pinned"):
