@@ -6,6 +6,7 @@ scalar in denominator layout (the shape of the variable). See :mod:`mathchain.nu
 
 from . import graph as graph  # the reverse-mode engine (chapter 10), a submodule
 from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
+from .implicit import SolveGrads, implicit_jacobian, implicit_vjp, solve_backward
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -57,6 +58,7 @@ __all__ = [
     "Diagnosis",
     "LinearGrads",
     "NormGrads",
+    "SolveGrads",
     "attention",
     "attention_backward",
     "batch_norm",
@@ -74,6 +76,8 @@ __all__ = [
     "gradient_chain",
     "gram_jacobian",
     "im2col",
+    "implicit_jacobian",
+    "implicit_vjp",
     "inverse_jacobian",
     "jacobian_chain",
     "kron_jacobian",
@@ -94,6 +98,7 @@ __all__ = [
     "softmax_backward",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
+    "solve_backward",
     "unvec",
     "vec",
 ]
