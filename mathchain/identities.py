@@ -588,7 +588,7 @@ IDENTITIES: list[Identity] = [
              (3, 1, 2), conditions=r"\lVert W \rVert_2 < 1 \text{ (a contraction)}",
              other=r"-(\partial F/\partial x)^{-1} \partial F/\partial \theta,\ F = x - \tanh(Wx + U\theta)",
              wrong=lambda t, W, U: _fixed_point_jacobian(t, W, U, feedback=False),
-             wrong_tex=r"D U \text{ (} x \text{ inside } \tanh \text{ held constant)}",
+             wrong_tex=r"D U \text{ (} x \text{ held constant inside } \tanh \text{)}",
              mistake="x appears on both sides of x = tanh(Wx + Uθ): its change feeds back through W, so the Jacobian is (I − DW)⁻¹DU, not DU.",
              chapter="11-implicit"),
     Identity("attention-values", NET, "gradient",
