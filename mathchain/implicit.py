@@ -10,7 +10,10 @@ variable), Jacobians in numerator layout.
 A matrix that is singular to working precision is refused with a ``ValueError``: its reciprocal
 condition number σ_min/σ_max is at most n·ε (ε = 2.2e-16), NumPy's own rank rule
 (``numpy.linalg.matrix_rank``), and then no digit of a solve can be trusted. An ill-conditioned
-matrix above that threshold is solved; its derivatives are as accurate as its solves.
+matrix above that threshold is solved; its derivatives are as accurate as its solves. The check
+takes the singular values, O(n³) like a factorisation and several times its cost: these functions are
+the formulas, checked, for matrices of teaching size; a solver that must be fast reuses its own
+factors for the backward solve (chapter 11 does it with SciPy's ``lu_solve(..., trans=1)``).
 """
 
 from __future__ import annotations
