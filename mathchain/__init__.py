@@ -16,6 +16,7 @@ from .decompositions import (
 )
 from .diagnosis import Diagnosis, diagnose, diagnose_jacobian
 from .frameworks import per_example_gradient_norms
+from .implicit import SolveGrads, implicit_jacobian, implicit_vjp, solve_backward
 from .kronecker import (
     commutation_matrix,
     elementwise_jacobian,
@@ -67,6 +68,7 @@ __all__ = [
     "Diagnosis",
     "LinearGrads",
     "NormGrads",
+    "SolveGrads",
     "attention",
     "attention_backward",
     "batch_norm",
@@ -89,6 +91,8 @@ __all__ = [
     "gradient_chain",
     "gram_jacobian",
     "im2col",
+    "implicit_jacobian",
+    "implicit_vjp",
     "inverse_jacobian",
     "jacobian_chain",
     "kron_jacobian",
@@ -110,6 +114,7 @@ __all__ = [
     "softmax_backward",
     "softmax_cross_entropy",
     "softmax_cross_entropy_gradient",
+    "solve_backward",
     "svd_backward",
     "symmetric_gradient",
     "unvec",

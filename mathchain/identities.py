@@ -551,6 +551,51 @@ IDENTITIES: list[Identity] = [
              _MATRIX_SIZES, wrong=lambda X, W, G: (G * (1 - np.tanh(X @ W) ** 2)) @ W.T,
              wrong_tex=r"\text{the identity path } G \text{ forgotten}",
              mistake="the identity path of X + tanh(XW) carries G back unchanged: add G to the path through tanh.", chapter="10-graphs"),
+    # chapter 11: through solvers
+    Identity("solve-rhs", VV, "jacobian", r"A^{-1} b \text{ (a solve)}", r"A^{-1}",
+             r"b \in \mathbb{R}^n,\ A \in \mathbb{R}^{n \times n}",
+             lambda xp, b, A: xp.linalg.solve(A, b), lambda b, A: _inv(A),
+             lambda rng, n: (_normal(rng, n), _invertible(rng, n)), (4, 1, 3),
+             conditions=r"A \text{ invertible}", other=r"A^{-T} \text{ (denominator layout)}",
+             wrong=lambda b, A: _inv(A).T, wrong_tex=r"A^{-T}",
+             mistake="the Jacobian of x = A⁻¹b by b is A⁻¹; A⁻ᵀ is what the backward pass applies to ∂z/∂x (b̄ = A⁻ᵀx̄).",
+             chapter="11-implicit"),
+    Identity("solve-lhs", SM, "gradient", r"\langle C, A^{-1} B \rangle", r"-\bar B X^T",
+             r"A \in \mathbb{R}^{n \times n},\ B, C \in \mathbb{R}^{n \times k},\ "
+             r"X = A^{-1} B,\ \bar B = A^{-T} C",
+             lambda xp, A, B, C: xp.sum(C * xp.linalg.solve(A, B)),
+             lambda A, B, C: -np.linalg.solve(A.T, C) @ np.linalg.solve(A, B).T,
+             lambda rng, n: (_invertible(rng, n), _normal(rng, n, 2), _normal(rng, n, 2)), (4, 1, 3),
+             conditions=r"A \text{ invertible}",
+             wrong=lambda A, B, C: -np.linalg.solve(A, C) @ np.linalg.solve(A, B).T,
+             wrong_tex=r"-(A^{-1} C) X^T \text{ (the adjoint solve with } A \text{)}",
+             mistake="the adjoint solve is with Aᵀ: B̄ = A⁻ᵀC, then ∂z/∂A = −B̄Xᵀ; solving with A is right only for a symmetric A.",
+             chapter="11-implicit"),
+    Identity("gaussian-nll", SM, "gradient", r"\tfrac12 b^T \Sigma^{-1} b + \tfrac12 \log\det\Sigma",
+             r"\tfrac12 (\Sigma^{-1} - x x^T)",
+             r"\Sigma \in \mathbb{R}^{n \times n},\ b \in \mathbb{R}^n,\ x = \Sigma^{-1} b",
+             lambda xp, S, b: 0.5 * xp.dot(b, xp.linalg.solve(S, b)) + 0.5 * xp.linalg.slogdet(S)[1],
+             lambda S, b: 0.5 * (_inv(S) - np.outer(np.linalg.solve(S, b), np.linalg.solve(S, b))),
+             lambda rng, n: (_spd(rng, n), _normal(rng, n)), (4, 1, 3),
+             conditions=r"\Sigma \text{ symmetric positive definite},\ "
+                        r"\text{all } n^2 \text{ entries independent}",
+             wrong=lambda S, b: 0.5 * (_inv(S) - np.outer(b, b)),
+             wrong_tex=r"\tfrac12 (\Sigma^{-1} - b b^T)",
+             mistake="b enters through two solves: the gradient of ½bᵀΣ⁻¹b by Σ is −½xxᵀ with x = Σ⁻¹b, not −½bbᵀ.",
+             chapter="11-implicit"),
+    Identity("implicit-fixed-point", VV, "jacobian", r"x(\theta): x = \tanh(Wx + U\theta)",
+             r"(I - DW)^{-1} D U",
+             r"\theta \in \mathbb{R}^p,\ W \in \mathbb{R}^{n \times n},\ U \in \mathbb{R}^{n \times p},\ "
+             r"D = \operatorname{diag}(1 - x \odot x)",
+             lambda xp, t, W, U: _fixed_point(xp, t, W, U),
+             lambda t, W, U: _fixed_point_jacobian(t, W, U),
+             lambda rng, p: (_normal(rng, p), _contraction(rng, p + 2), _normal(rng, p + 2, p)),
+             (3, 1, 2), conditions=r"\lVert W \rVert_2 < 1 \text{ (a contraction)}",
+             other=r"-(\partial F/\partial x)^{-1} \partial F/\partial \theta,\ F = x - \tanh(Wx + U\theta)",
+             wrong=lambda t, W, U: _fixed_point_jacobian(t, W, U, feedback=False),
+             wrong_tex=r"D U \text{ (} x \text{ held constant inside } \tanh \text{)}",
+             mistake="x appears on both sides of x = tanh(Wx + Uθ): its change feeds back through W, so the Jacobian is (I − DW)⁻¹DU, not DU.",
+             chapter="11-implicit"),
     Identity("attention-values", NET, "gradient",
              r"z = \textstyle\sum G \odot PV", r"\partial z/\partial V = P^T G",
              r"V \in \mathbb{R}^{n \times d_v},\ P = \operatorname{softmax}(QK^T/\sqrt d) \in \mathbb{R}^{m \times n},\ "
@@ -1412,6 +1457,26 @@ def _layer_norm_jacobian(x, eps):
     sigma = np.sqrt(np.var(x) + eps)
     y = (x - x.mean()) / sigma
     return (np.eye(k) - np.ones((k, k)) / k - np.outer(y, y) / k) / sigma
+
+
+def _contraction(rng, n):
+    """An n × n matrix with spectral norm 1/2: x ↦ tanh(Wx + c) is then a contraction."""
+    W = rng.normal(size=(n, n))
+    return W * (0.5 / np.linalg.norm(W, 2))
+
+
+def _fixed_point(xp, theta, W, U, steps=80):
+    """The fixed point of x = tanh(Wx + Uθ), by 80 iterations from 0 (error ≤ 2⁻⁸⁰)."""
+    x = xp.zeros(W.shape[0])
+    for _ in range(steps):
+        x = xp.tanh(xp.dot(W, x) + xp.dot(U, theta))
+    return x
+
+
+def _fixed_point_jacobian(theta, W, U, feedback=True):
+    """(I − DW)⁻¹DU at the fixed point, D = diag(1 − x²) (chapter 11); DU without the feedback."""
+    D = np.diag(1 - _fixed_point(np, theta, W, U) ** 2)
+    return np.linalg.solve(np.eye(W.shape[0]) - D @ W, D @ U) if feedback else D @ U
 
 
 def by_key(key: str) -> Identity:
