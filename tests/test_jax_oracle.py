@@ -46,6 +46,8 @@ from mathchain import (  # noqa: E402
     gradient_chain,
     gram_jacobian,
     im2col,
+    implicit_jacobian,
+    implicit_vjp,
     inverse_jacobian,
     jacobian_chain,
     kron_jacobian,
@@ -67,6 +69,7 @@ from mathchain import (  # noqa: E402
     softmax_backward,
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
+    solve_backward,
     svd_backward,
     symmetric_gradient,
 )
@@ -326,6 +329,37 @@ def case_symmetric_gradient(rng):  # f(X) = sum(C ∘ X²) + aᵀXb on a symmetr
     close(symmetric_gradient(G, "free")[rows, cols], free)
 
 
+def case_solve(rng):  # x = A⁻¹b: JAX differentiates its own LU solve
+    n, k = 4, 2
+    A = rng.normal(size=(n, n)) + n * np.eye(n)
+    b, C = rng.normal(size=(n, k)), rng.normal(size=(n, k))
+    x = np.linalg.solve(A, b)
+    dA, db = jax.grad(lambda A, b: jnp.sum(C * jnp.linalg.solve(A, b)), argnums=(0, 1))(A, b)
+    grads = solve_backward(A, b, x, C)
+    close(grads.dA, dA)
+    close(grads.db, db)
+
+
+def case_implicit(rng):  # the fixed point x = tanh(Wx + θ), F(x, θ) = x − tanh(Wx + θ) = 0
+    n = 4
+    W = 0.4 * rng.normal(size=(n, n)) / np.sqrt(n)
+    theta, c = rng.normal(size=n), rng.normal(size=n)
+
+    def solve(theta):  # the fixed-point iteration, unrolled by JAX to convergence (a contraction)
+        x = jnp.zeros(n)
+        for _ in range(200):
+            x = jnp.tanh(W @ x + theta)
+        return x
+
+    x = np.asarray(solve(theta))
+    s = 1 - np.tanh(W @ x + theta) ** 2
+    F_x, F_theta = np.eye(n) - s[:, None] * W, -np.diag(s)
+    close(implicit_jacobian(F_x, F_theta), jax.jacobian(solve)(theta), 1e-10, 1e-12)
+    hypergradient = jax.grad(lambda t: c @ solve(t))(theta)
+    close(implicit_vjp(F_x, F_theta, c), hypergradient, 1e-10, 1e-12)
+    close(implicit_vjp(F_x, lambda u: -(s * u), c), hypergradient, 1e-10, 1e-12)  # as a VJP
+
+
 CASES = {
     "numeric": (("numeric_jacobian", "numeric_gradient", "numeric_hessian"), case_numeric),
     "checkers": (("check_gradient", "diagnose", "diagnose_jacobian"), case_checkers),
@@ -351,6 +385,8 @@ CASES = {
     "cholesky": (("cholesky", "cholesky_backward"), case_cholesky),
     "matrix functions": (("frechet_derivative", "daleckii_krein"), case_matrix_functions),
     "symmetric gradient": (("symmetric_gradient",), case_symmetric_gradient),
+    "linear solve": (("solve_backward",), case_solve),
+    "implicit function theorem": (("implicit_jacobian", "implicit_vjp"), case_implicit),
 }
 
 EXEMPT = {
@@ -359,6 +395,7 @@ EXEMPT = {
     "Diagnosis": "a result type (a named tuple), not a function",
     "LinearGrads": "a result type (a named tuple), not a function",
     "NormGrads": "a result type (a named tuple), not a function",
+    "SolveGrads": "a result type (a named tuple), not a function",
     "vec": "a reshape, not a derivative (tests/test_kronecker.py checks it and unvec entry by entry)",
     "unvec": "a reshape, not a derivative (tests/test_kronecker.py)",
 }
