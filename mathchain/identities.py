@@ -558,7 +558,6 @@ IDENTITIES: list[Identity] = [
              lambda rng, n: (_normal(rng, n), _invertible(rng, n)), (4, 1, 3),
              conditions=r"A \text{ invertible}", other=r"A^{-T} \text{ (denominator layout)}",
              wrong=lambda b, A: _inv(A).T, wrong_tex=r"A^{-T}",
-             mistake="the Jacobian of x = A⁻¹b by b is A⁻¹; A⁻ᵀ is what the backward pass applies to ∂z/∂x (b̄ = A⁻ᵀx̄).",
              chapter="11-implicit"),
     Identity("solve-lhs", SM, "gradient", r"\langle C, A^{-1} B \rangle", r"-\bar B X^T",
              r"A \in \mathbb{R}^{n \times n},\ B, C \in \mathbb{R}^{n \times k},\ "
