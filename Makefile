@@ -11,7 +11,7 @@ NB_CACHE   := _build/.jupyter_cache
 BUILT_TESTS := tests/test_rendered_book.py tests/test_kit.py tests/test_kit_lab.py tests/test_statistics.py \
                tests/test_pdf.py
 
-.PHONY: help book book-en book-zh book-zh-cached kit pdf tex test test-pdf lint test-package test-notebooks test-book test-built test-rendered browser lab notebooks bench screenshots clean
+.PHONY: help book book-en book-zh book-zh-cached kit pdf tex test test-serial test-pdf lint test-package test-notebooks test-book test-built test-rendered test-rendered-book test-kit-lab _test-package _test-notebooks _test-book _test-built _test-rendered-book _test-kit-lab browser lab notebooks bench screenshots clean
 
 help:
 	@echo "make book         create .venv, install everything, build the HTML book into _build/html"
@@ -20,6 +20,7 @@ help:
 	@echo "make kit          only the course kit and the wheel, into _build/kit"
 	@echo "make test         lint (ruff, actionlint) + package tests + notebooks (nbval) + both editions built + zh catalogs"
 	@echo "                  complete + kit + rendered-book tests (both editions)"
+	@echo "                  (two at a time; make test-serial: one at a time)"
 	@echo "make pdf          the PDF editions, _build/pdf/mathchain.pdf and mathchain-zh.pdf (installs XeLaTeX"
 	@echo "                  with apt-get if root)"
 	@echo "make test-pdf     make pdf, then check it with poppler-utils (CI runs it before make test)"
@@ -92,14 +93,38 @@ test-built: $(STAMP)
 	$(BIN)/pytest tests/test_kit.py tests/test_statistics.py
 
 # Every page of both editions in Chromium, and every notebook of both kits in JupyterLab (from the
-# kit's own environment, which test-built installed). The full-page screenshots (a picture of each
+# kit's own environment, installed once for test-built and this). The full-page screenshots (a picture of each
 # page, not a check: about 100 s for the two editions) are make screenshots.
-test-rendered: $(STAMP) browser
+test-rendered: test-rendered-book test-kit-lab
+
+test-rendered-book: $(STAMP) browser
 	$(BIN)/pytest tests/test_rendered_book.py -k "not test_screenshot"
+
+test-kit-lab: $(STAMP) browser
 	$(BIN)/pytest tests/test_kit_lab.py -k "not test_screenshot"  # its own process: one Playwright each
 
-# Fastest layer first: lint, package, notebooks, book build, the kit and statistics, the book in a browser.
-test: lint test-package test-notebooks test-book test-built test-rendered
+# Every layer: lint, package, notebooks, book build, the kit and statistics, the book in a browser.
+# Two at a time (2 cores): the package tests and nbval run while the book builds, and the kit runs
+# while the pages are checked in the browser. The order the checks need is in _test-* below; each
+# one's output is printed whole when it ends (--output-sync). One at a time: make test-serial.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target _test-package _test-notebooks _test-book \
+	        _test-built _test-rendered-book _test-kit-lab
+
+test-serial: lint test-package test-notebooks test-book test-built test-rendered
+
+# (internal) the layers of make test with the order they need: the built tests after the build. The
+# kit in JupyterLab follows the pages in the browser, beside the kit's own tests: both install the kit
+# into one cached environment, one process at a time (tests/test_kit.py, installed_kit).
+_test-package: test-package
+_test-notebooks: test-notebooks
+_test-book: test-book
+_test-built: _test-book
+	$(MAKE) --no-print-directory test-built
+_test-rendered-book: _test-book browser
+	$(MAKE) --no-print-directory test-rendered-book
+_test-kit-lab: _test-rendered-book browser
+	$(MAKE) --no-print-directory test-kit-lab
 
 # Not in make test: it needs TeX (about 175 MB of Debian packages). .ci/run runs it first, so the
 # book that make test builds links the PDF and the browser tests follow that link.
